@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: Apache-2.0
+// Every option of `iaso sensor`, declared once: the command line, --help and
+// docs/sensor-options.md all come from this table.
+#include <stddef.h>
+
+#include "sensor/sensor.h"
+
+#define F(field) offsetof(struct sensor_config, field)
+#define DAY_MS (INT64_C(86400000))
+
+const struct opt_def sensor_options[] = {
+    {"read", 'r', OPT_LIST, "FILE", 0, 0, NULL,
+     "Read packets from a pcap or pcapng file. Repeat to read several files as one stream, "
+     "merged in timestamp order.",
+     F(read)},
+    {"interface", 'i', OPT_STRING, "IF", 0, 0, NULL,
+     "Capture live from a network interface (a mirror or TAP port). Needs root or "
+     "cap_net_raw.",
+     F(interface)},
+    {"eve", 'e', OPT_STRING, "PATH", 0, 0, "-",
+     "Write events as EVE JSON lines to PATH (appended); - is standard output.", F(eve_path)},
+    {"stats", 's', OPT_FLAG, NULL, 0, 0, NULL,
+     "Print counters (packets, bytes, decode events, flows, evictions, reassembly gaps and "
+     "drops) on standard error at the end.",
+     F(stats)},
+    {"progress", 0, OPT_FLAG, NULL, 0, 0, NULL,
+     "Show a progress line on standard error while reading files, even when it is not a "
+     "terminal.",
+     F(progress)},
+    {"no-progress", 0, OPT_FLAG, NULL, 0, 0, NULL,
+     "Never show the progress line (it is shown by default when standard error is a terminal).",
+     F(no_progress)},
+    {"workers", 'w', OPT_INT, "N", 1, 64, "1",
+     "Worker threads. Flows are spread over them by a symmetric hash of their addresses and "
+     "ports, so both directions of a flow meet in one worker.",
+     F(workers)},
+    {"flow-max", 0, OPT_INT, "N", 64, 100000000, "1000000",
+     "Most flows tracked at once, all workers together. When the table is full the flow idle "
+     "the longest is ended (reason \"forced\") and counted as an eviction.",
+     F(flow_max)},
+    {"flow-memcap", 0, OPT_SIZE, "SIZE", 1 << 20, INT64_C(1) << 40, "1G",
+     "Memory for flow entries, all workers together; lowers --flow-max when it would not fit.",
+     F(flow_memcap)},
+    {"timeout-tcp-new", 0, OPT_DURATION, "TIME", 1000, DAY_MS, "60s",
+     "Idle timeout of a TCP flow not yet established (handshake incomplete).",
+     F(timeout_ms[FLOW_TO_TCP_NEW])},
+    {"timeout-tcp-established", 0, OPT_DURATION, "TIME", 1000, DAY_MS, "600s",
+     "Idle timeout of an established TCP flow.", F(timeout_ms[FLOW_TO_TCP_ESTABLISHED])},
+    {"timeout-tcp-closed", 0, OPT_DURATION, "TIME", 0, DAY_MS, "10s",
+     "Time a TCP flow is kept after FIN from both sides or RST, for late packets.",
+     F(timeout_ms[FLOW_TO_TCP_CLOSED])},
+    {"timeout-udp-new", 0, OPT_DURATION, "TIME", 1000, DAY_MS, "30s",
+     "Idle timeout of a UDP flow that has seen one direction only.",
+     F(timeout_ms[FLOW_TO_UDP_NEW])},
+    {"timeout-udp-established", 0, OPT_DURATION, "TIME", 1000, DAY_MS, "120s",
+     "Idle timeout of a UDP flow that has seen both directions.",
+     F(timeout_ms[FLOW_TO_UDP_ESTABLISHED])},
+    {"timeout-other-new", 0, OPT_DURATION, "TIME", 1000, DAY_MS, "30s",
+     "Idle timeout of other flows (ICMP, other IP protocols) seen in one direction.",
+     F(timeout_ms[FLOW_TO_OTHER_NEW])},
+    {"timeout-other-established", 0, OPT_DURATION, "TIME", 1000, DAY_MS, "120s",
+     "Idle timeout of other flows seen in both directions.",
+     F(timeout_ms[FLOW_TO_OTHER_ESTABLISHED])},
+    {"stream-dir-max", 0, OPT_SIZE, "SIZE", 4096, INT64_C(1) << 30, "1M",
+     "Out-of-order TCP bytes held per direction of a connection while waiting for a missing "
+     "segment; past it the hole is declared a gap.",
+     F(stream_dir_max)},
+    {"stream-memcap", 0, OPT_SIZE, "SIZE", 1 << 20, INT64_C(1) << 40, "256M",
+     "Out-of-order TCP bytes held by all connections together, all workers together.",
+     F(stream_memcap)},
+    {"defrag-memcap", 0, OPT_SIZE, "SIZE", 65536, INT64_C(1) << 36, "32M",
+     "Bytes of IP fragments held while datagrams are put back together.", F(defrag_memcap)},
+    {"defrag-max", 0, OPT_INT, "N", 16, 10000000, "65536",
+     "Fragmented datagrams being put back together at once.", F(defrag_max)},
+    {"defrag-timeout", 0, OPT_DURATION, "TIME", 1000, 3600000, "60s",
+     "Time an incomplete fragmented datagram is kept.", F(defrag_timeout_ms)},
+    {"snaplen", 0, OPT_INT, "BYTES", 64, 262144, "262144",
+     "Live capture: bytes kept of each packet.", F(snaplen)},
+    {"buffer-size", 0, OPT_SIZE, "SIZE", 1 << 20, INT64_C(1) << 32, "64M",
+     "Live capture: the kernel's capture ring.", F(buffer_size)},
+    {"queue-size", 0, OPT_SIZE, "SIZE", 1 << 20, INT64_C(1) << 32, "16M",
+     "With several workers: the queue from the capture thread to each worker.", F(queue_size)},
+    {"log-level", 0, OPT_STRING, "LEVEL", 0, 0, "warn",
+     "Diagnostics on standard error: error, warn, info or debug.", F(log_level)},
+    {"help", 'h', OPT_FLAG, NULL, 0, 0, NULL, "Show this help and exit.", F(help)},
+    {"help-markdown", 0, OPT_FLAG, NULL, 0, 0, NULL,
+     "Print the option reference as Markdown (it is docs/sensor-options.md) and exit.",
+     F(help_markdown)},
+};
+
+const size_t sensor_n_options = sizeof(sensor_options) / sizeof(sensor_options[0]);

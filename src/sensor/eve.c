@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: Apache-2.0
+// EVE JSON output; see eve.h.
+#include "sensor/eve.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/jsonw.h"
+#include "base/timefmt.h"
+
+int
+eve_sink_open(struct eve_sink *s, const char *path, struct errbuf *eb)
+{
+    memset(s, 0, sizeof(*s));
+    snprintf(s->path, sizeof(s->path), "%s", path);
+    if (strcmp(path, "-") == 0) {
+        s->fd = STDOUT_FILENO;
+    } else {
+        s->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+        if (s->fd < 0) {
+            int e = errno;
+            return err_set(eb, -e, "%s: cannot open for writing: %s", path, strerror(e));
+        }
+        s->owns_fd = 1;
+    }
+    pthread_mutex_init(&s->lock, NULL);
+    return 0;
+}
+
+int
+eve_sink_write(struct eve_sink *s, const void *data, size_t len)
+{
+    const uint8_t *p = data;
+    pthread_mutex_lock(&s->lock);
+    while (len > 0 && !s->err) {
+        ssize_t n = write(s->fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            s->err = -errno;
+            break;
+        }
+        p += n;
+        len -= (size_t)n;
+        s->n_bytes += (uint64_t)n;
+    }
+    int rc = s->err;
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+int
+eve_sink_close(struct eve_sink *s, struct errbuf *eb)
+{
+    int rc = s->err;
+    if (s->owns_fd && close(s->fd) != 0 && rc == 0)
+        rc = -errno;
+    pthread_mutex_destroy(&s->lock);
+    if (rc < 0)
+        return err_set(eb, rc, "%s: writing events failed: %s", s->path, strerror(-rc));
+    return 0;
+}
+
+static const char *
+proto_name(uint8_t proto, char *tmp, size_t tmp_len)
+{
+    switch (proto) {
+    case 6:
+        return "TCP";
+    case 17:
+        return "UDP";
+    case 1:
+        return "ICMP";
+    case 58:
+        return "IPv6-ICMP";
+    default:
+        snprintf(tmp, tmp_len, "%u", proto);
+        return tmp;
+    }
+}
+
+static void
+tcp_flags_hex(struct jsonw *w, const char *key, uint8_t flags)
+{
+    char hex[3];
+    snprintf(hex, sizeof(hex), "%02x", flags);
+    jsonw_key(w, key);
+    jsonw_str(w, hex);
+}
+
+int
+eve_flow_format(struct buf *out, const struct flow *f, enum flow_end_reason reason)
+{
+    char ts[TIMEFMT_EVE_LEN + 1], addr[64], tmp[8];
+    int cs = f->client, ss = !f->client; /* key endpoints of client and server */
+    struct jsonw w;
+    jsonw_begin(&w, out);
+    jsonw_object_begin(&w);
+    timefmt_eve(f->start_us, ts, sizeof(ts));
+    jsonw_key(&w, "timestamp");
+    jsonw_str(&w, ts);
+    jsonw_key(&w, "flow_id");
+    jsonw_u64(&w, f->id);
+    jsonw_key(&w, "event_type");
+    jsonw_str(&w, "flow");
+    if (f->key.vlan[0]) {
+        jsonw_key(&w, "vlan");
+        jsonw_array_begin(&w);
+        for (int i = 0; i < PACKET_MAX_VLAN && f->key.vlan[i]; i++)
+            jsonw_u64(&w, f->key.vlan[i]);
+        jsonw_array_end(&w);
+    }
+    bool ports = f->key.proto == 6 || f->key.proto == 17 || f->key.proto == 132;
+    ipaddr_format(&f->key.addr[cs], f->key.ip_version, addr, sizeof(addr));
+    jsonw_key(&w, "src_ip");
+    jsonw_str(&w, addr);
+    if (ports) {
+        jsonw_key(&w, "src_port");
+        jsonw_u64(&w, f->key.port[cs]);
+    }
+    ipaddr_format(&f->key.addr[ss], f->key.ip_version, addr, sizeof(addr));
+    jsonw_key(&w, "dest_ip");
+    jsonw_str(&w, addr);
+    if (ports) {
+        jsonw_key(&w, "dest_port");
+        jsonw_u64(&w, f->key.port[ss]);
+    }
+    jsonw_key(&w, "proto");
+    jsonw_str(&w, proto_name(f->key.proto, tmp, sizeof(tmp)));
+
+    jsonw_key(&w, "flow");
+    jsonw_object_begin(&w);
+    jsonw_key(&w, "pkts_toserver");
+    jsonw_u64(&w, f->pkts[FLOW_TOSERVER]);
+    jsonw_key(&w, "pkts_toclient");
+    jsonw_u64(&w, f->pkts[FLOW_TOCLIENT]);
+    jsonw_key(&w, "bytes_toserver");
+    jsonw_u64(&w, f->bytes[FLOW_TOSERVER]);
+    jsonw_key(&w, "bytes_toclient");
+    jsonw_u64(&w, f->bytes[FLOW_TOCLIENT]);
+    jsonw_key(&w, "start");
+    jsonw_str(&w, ts);
+    timefmt_eve(f->last_us, ts, sizeof(ts));
+    jsonw_key(&w, "end");
+    jsonw_str(&w, ts);
+    jsonw_key(&w, "age");
+    jsonw_u64(&w, f->last_us / 1000000 - f->start_us / 1000000);
+    jsonw_key(&w, "state");
+    jsonw_str(&w, flow_state_name((enum flow_state)f->state));
+    jsonw_key(&w, "reason");
+    jsonw_str(&w, flow_end_reason_name(reason));
+    jsonw_object_end(&w);
+
+    if (f->key.proto == 6) {
+        uint8_t all = f->tcp_flags[0] | f->tcp_flags[1];
+        jsonw_key(&w, "tcp");
+        jsonw_object_begin(&w);
+        tcp_flags_hex(&w, "tcp_flags", all);
+        tcp_flags_hex(&w, "tcp_flags_ts", f->tcp_flags[FLOW_TOSERVER]);
+        tcp_flags_hex(&w, "tcp_flags_tc", f->tcp_flags[FLOW_TOCLIENT]);
+        static const struct {
+            uint8_t bit;
+            const char *name;
+        } names[] = {{TCP_SYN, "syn"}, {TCP_FIN, "fin"}, {TCP_RST, "rst"}, {TCP_PSH, "psh"},
+                     {TCP_ACK, "ack"}, {TCP_URG, "urg"}, {TCP_ECE, "ecn"}, {TCP_CWR, "cwr"}};
+        for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+            if (all & names[i].bit) {
+                jsonw_key(&w, names[i].name);
+                jsonw_bool(&w, true);
+            }
+        }
+        jsonw_key(&w, "state");
+        jsonw_str(&w, flow_tcp_state_name((enum flow_tcp_state)f->tcp_state));
+        jsonw_object_end(&w);
+    }
+    jsonw_object_end(&w);
+    int rc = jsonw_end(&w);
+    if (rc == 0)
+        rc = buf_append_char(out, '\n');
+    return rc;
+}

@@ -1,0 +1,549 @@
+// SPDX-License-Identifier: Apache-2.0
+// The packet pipeline; see sensor.h.
+#include "sensor/sensor.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/buf.h"
+#include "sensor/capture.h"
+#include "sensor/eve.h"
+#include "sensor/ring.h"
+#include "wire/defrag.h"
+
+#define EVE_FLUSH_LEN (64 * 1024) /* a worker writes its events out in batches this big */
+#define TICK_US 1000000u         /* flow timeouts are checked once per second of packet time */
+#define PUBLISH_EVERY 64         /* packets per ring publish when reading files */
+#define RELEASE_EVERY 64         /* records per ring release in a worker */
+
+enum rec_kind { REC_PACKET = 1, REC_DATAGRAM, REC_TICK, REC_END };
+
+/* A record in a worker's ring. Packet bytes follow it. */
+struct rec {
+    uint32_t rec_len; /* written by ring_commit */
+    uint8_t kind;
+    uint8_t n_vlan;
+    uint16_t vlan[PACKET_MAX_VLAN];
+    int32_t link;
+    uint32_t caplen;
+    uint32_t wire_len;
+    uint64_t ts_us;
+};
+
+struct worker {
+    int id;
+    struct flow_table *flows;
+    struct reasm reasm;
+    struct buf eve;
+    struct eve_sink *sink; /* borrowed */
+    struct ring ring;
+    bool has_ring;
+    pthread_t thread;
+    bool has_thread;
+    uint64_t n_packets;
+    uint64_t n_no_flow;
+    int err; /* first output error */
+};
+
+static volatile sig_atomic_t stop_requested;
+static struct capture *volatile running_capture;
+
+void
+sensor_stop(void)
+{
+    stop_requested = 1;
+    struct capture *c = running_capture;
+    if (c)
+        capture_stop(c);
+}
+
+static void
+worker_flush_eve(struct worker *w)
+{
+    if (w->eve.len == 0)
+        return;
+    int rc = eve_sink_write(w->sink, w->eve.ptr, w->eve.len);
+    if (rc < 0 && !w->err)
+        w->err = rc;
+    buf_reset(&w->eve);
+}
+
+static void
+on_flow_end(void *user, struct flow *f, enum flow_end_reason reason)
+{
+    struct worker *w = user;
+    if (f->has_stream) {
+        reasm_stream_flush(&w->reasm, &f->stream, f, f->last_us);
+        reasm_stream_release(&w->reasm, &f->stream);
+        f->has_stream = 0;
+    }
+    eve_flow_format(&w->eve, f, reason);
+    if (w->eve.len >= EVE_FLUSH_LEN)
+        worker_flush_eve(w);
+}
+
+/* The ordered byte stream of each TCP direction arrives here; protocol parsers plug in later. */
+static void
+on_stream_data(void *user, void *flow, int dir, const uint8_t *data, uint32_t len,
+               uint64_t ts_us)
+{
+    (void)user;
+    (void)flow;
+    (void)dir;
+    (void)data;
+    (void)len;
+    (void)ts_us;
+}
+
+static void
+on_stream_gap(void *user, void *flow, int dir, uint32_t len, uint64_t ts_us)
+{
+    (void)user;
+    (void)flow;
+    (void)dir;
+    (void)len;
+    (void)ts_us;
+}
+
+static const struct reasm_ops stream_ops = {on_stream_data, on_stream_gap};
+
+static void
+worker_packet(struct worker *w, const struct packet *p)
+{
+    w->n_packets++;
+    /* TCP or UDP whose header did not decode: no trustworthy ports, so no flow. */
+    if ((p->proto == 6 || p->proto == 17) && !p->has_l4) {
+        w->n_no_flow++;
+        return;
+    }
+    int dir;
+    struct flow *f = flow_table_packet(w->flows, p, &dir);
+    if (!f) {
+        w->n_no_flow++;
+        return;
+    }
+    if (p->proto == 6) {
+        if (!f->has_stream) {
+            reasm_stream_init(&f->stream);
+            f->has_stream = 1;
+        }
+        reasm_segment(&w->reasm, &f->stream, f, dir, p->tcp_flags, p->tcp_seq, p->tcp_ack,
+                      p->payload, p->payload_len, p->ts_us);
+    }
+}
+
+static void *
+worker_main(void *arg)
+{
+    struct worker *w = arg;
+    struct decode_stats scratch; /* the capture thread already counted decode events */
+    size_t n_since_release = 0;
+    for (;;) {
+        size_t len;
+        const struct rec *r = ring_next(&w->ring, &len);
+        if (r->kind == REC_END) {
+            ring_consume(&w->ring, len);
+            ring_release_space(&w->ring);
+            break;
+        }
+        if (r->kind == REC_TICK) {
+            flow_table_expire(w->flows, r->ts_us);
+        } else {
+            struct packet p;
+            p.ts_us = r->ts_us;
+            p.wire_len = r->wire_len;
+            const uint8_t *data = (const uint8_t *)(r + 1);
+            if (r->kind == REC_PACKET) {
+                p.data = data;
+                p.caplen = r->caplen;
+                p.link = r->link;
+                decode_packet(&p, &scratch);
+            } else {
+                p.n_vlan = r->n_vlan;
+                memcpy(p.vlan, r->vlan, sizeof(p.vlan));
+                decode_ip(&p, data, r->caplen, &scratch);
+            }
+            worker_packet(w, &p);
+        }
+        ring_consume(&w->ring, len);
+        if (++n_since_release >= RELEASE_EVERY) {
+            ring_release_space(&w->ring);
+            n_since_release = 0;
+        }
+    }
+    flow_table_flush(w->flows);
+    worker_flush_eve(w);
+    return NULL;
+}
+
+struct pipeline {
+    const struct sensor_config *cfg;
+    struct worker *workers; /* owned */
+    int n_workers;
+    bool threaded;
+    struct defrag *defrag; /* owned */
+    struct decode_stats decode;
+    uint64_t n_packets, n_bytes, n_no_ip, n_datagrams;
+    uint64_t next_tick_us;
+    uint64_t first_ts_us, last_ts_us;
+    size_t n_unpublished;
+    bool live;
+};
+
+static void
+send_record(struct pipeline *pl, struct worker *w, const struct rec *hdr, const uint8_t *data,
+            uint32_t len)
+{
+    size_t total = sizeof(*hdr) + len;
+    uint8_t *dst = ring_reserve(&w->ring, total);
+    memcpy(dst + sizeof(uint32_t), (const uint8_t *)hdr + sizeof(uint32_t),
+           sizeof(*hdr) - sizeof(uint32_t));
+    if (len)
+        memcpy(dst + sizeof(*hdr), data, len);
+    ring_commit(&w->ring, total);
+    (void)pl;
+}
+
+static void
+publish_all(struct pipeline *pl)
+{
+    for (int i = 0; i < pl->n_workers; i++)
+        ring_publish(&pl->workers[i].ring);
+    pl->n_unpublished = 0;
+}
+
+/* Flow timeouts, on packet time, for every worker at the same instants. */
+static void
+tick(struct pipeline *pl, uint64_t ts_us)
+{
+    if (ts_us < pl->next_tick_us)
+        return;
+    pl->next_tick_us = ts_us + TICK_US;
+    defrag_expire(pl->defrag, ts_us, &pl->decode);
+    if (!pl->threaded) {
+        flow_table_expire(pl->workers[0].flows, ts_us);
+        return;
+    }
+    struct rec r = {.kind = REC_TICK, .ts_us = ts_us};
+    for (int i = 0; i < pl->n_workers; i++)
+        send_record(pl, &pl->workers[i], &r, NULL, 0);
+}
+
+/* Hands a decoded packet (or reassembled datagram) to its worker. */
+static void
+dispatch(struct pipeline *pl, const struct packet *p, enum rec_kind kind)
+{
+    if (!pl->threaded) {
+        worker_packet(&pl->workers[0], p);
+        return;
+    }
+    int wi = 0;
+    if (p->ip_version) {
+        struct flow_key key;
+        flow_key_from_packet(p, &key);
+        wi = (int)(flow_key_hash(&key) % (uint64_t)pl->n_workers);
+    }
+    struct rec r = {.kind = (uint8_t)kind,
+                    .n_vlan = p->n_vlan,
+                    .link = p->link,
+                    .caplen = p->caplen,
+                    .wire_len = p->wire_len,
+                    .ts_us = p->ts_us};
+    memcpy(r.vlan, p->vlan, sizeof(r.vlan));
+    uint32_t len = p->caplen;
+    size_t max = ring_max_record(&pl->workers[wi].ring) - sizeof(r);
+    if (len > max)
+        len = r.caplen = (uint32_t)max;
+    send_record(pl, &pl->workers[wi], &r, p->data, len);
+    if (pl->live || ++pl->n_unpublished >= PUBLISH_EVERY)
+        publish_all(pl);
+}
+
+static void
+handle_packet(struct pipeline *pl, const struct capture_packet *cp)
+{
+    struct packet p;
+    p.ts_us = cp->ts_us;
+    p.data = cp->data;
+    p.caplen = cp->caplen;
+    p.wire_len = cp->wire_len;
+    p.link = cp->link;
+    pl->n_packets++;
+    pl->n_bytes += cp->wire_len;
+    if (pl->first_ts_us == 0)
+        pl->first_ts_us = cp->ts_us;
+    if (cp->ts_us > pl->last_ts_us)
+        pl->last_ts_us = cp->ts_us;
+    tick(pl, cp->ts_us);
+    decode_packet(&p, &pl->decode);
+    if (p.ip_version == 0) {
+        pl->n_no_ip++;
+        /* Still a packet the workers count; it just has no flow. */
+        if (!pl->threaded)
+            pl->workers[0].n_packets++;
+        return;
+    }
+    if (!p.is_fragment) {
+        dispatch(pl, &p, REC_PACKET);
+        return;
+    }
+    struct defrag_result res;
+    if (defrag_add(pl->defrag, &p, &pl->decode, &res) != 1)
+        return;
+    pl->n_datagrams++;
+    struct packet q;
+    q.ts_us = res.ts_us;
+    q.wire_len = res.wire_len;
+    q.link = LINK_RAW;
+    q.n_vlan = p.n_vlan;
+    memcpy(q.vlan, p.vlan, sizeof(q.vlan));
+    decode_ip(&q, res.data, res.len, &pl->decode);
+    dispatch(pl, &q, REC_DATAGRAM);
+}
+
+static double
+now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+sum_reasm(struct reasm_stats *acc, const struct reasm_stats *s)
+{
+    acc->n_segments += s->n_segments;
+    acc->n_out_of_order += s->n_out_of_order;
+    acc->n_retransmissions += s->n_retransmissions;
+    acc->n_overlaps += s->n_overlaps;
+    acc->n_overlap_diff += s->n_overlap_diff;
+    acc->n_gaps += s->n_gaps;
+    acc->gap_bytes += s->gap_bytes;
+    acc->n_dir_cap += s->n_dir_cap;
+    acc->n_memcap += s->n_memcap;
+    acc->n_after_fin += s->n_after_fin;
+    acc->bytes_delivered += s->bytes_delivered;
+    acc->held_len += s->held_len;
+    acc->held_len_max += s->held_len_max;
+}
+
+static void
+sum_flow(struct flow_stats *acc, const struct flow_stats *s)
+{
+    acc->n_created += s->n_created;
+    acc->n_timed_out += s->n_timed_out;
+    acc->n_evicted += s->n_evicted;
+    acc->n_reused += s->n_reused;
+    acc->n_shutdown += s->n_shutdown;
+    acc->n_active += s->n_active;
+    acc->n_active_max += s->n_active_max;
+    acc->n_no_l4 += s->n_no_l4;
+}
+
+int
+sensor_run(const struct sensor_config *cfg, struct sensor_stats *stats,
+           sensor_progress_fn progress, void *progress_user, struct errbuf *eb)
+{
+    int rc = 0, trunc_rc = 0;
+    struct errbuf trunc_eb = {""};
+    struct capture *cap = NULL;
+    struct eve_sink sink;
+    bool sink_open = false;
+    struct pipeline pl;
+    memset(&pl, 0, sizeof(pl));
+    memset(stats, 0, sizeof(*stats));
+    pl.cfg = cfg;
+    pl.n_workers = (int)cfg->workers;
+    pl.threaded = pl.n_workers > 1;
+    stop_requested = 0;
+    double t0 = now_s();
+
+    if (cfg->read.n > 0 && cfg->interface)
+        return err_set(eb, IASO_E_USAGE, "give either --read or --interface, not both");
+    if (cfg->read.n > 0) {
+        rc = capture_open_files(cfg->read.items, cfg->read.n, &cap, eb);
+    } else if (cfg->interface) {
+        rc = capture_open_live(cfg->interface, (int)cfg->snaplen, cfg->buffer_size, &cap, eb);
+        pl.live = true;
+    } else {
+        return err_set(eb, IASO_E_USAGE, "nothing to read: give --read FILE or --interface IF");
+    }
+    if (rc < 0)
+        goto out;
+
+    rc = eve_sink_open(&sink, cfg->eve_path, eb);
+    if (rc < 0)
+        goto out;
+    sink_open = true;
+
+    struct defrag_config dcfg = {(uint64_t)cfg->defrag_memcap, (uint32_t)cfg->defrag_max,
+                                 (uint64_t)cfg->defrag_timeout_ms * 1000};
+    pl.defrag = defrag_new(&dcfg);
+    pl.workers = calloc((size_t)pl.n_workers, sizeof(*pl.workers));
+    if (!pl.defrag || !pl.workers) {
+        rc = err_set(eb, IASO_E_NOMEM, "out of memory");
+        goto out;
+    }
+    /* Caps are for all workers together: each worker gets its share. */
+    struct flow_config fcfg;
+    int64_t flow_max = cfg->flow_max;
+    int64_t by_mem = cfg->flow_memcap / (int64_t)(sizeof(struct flow) + 2 * sizeof(uint32_t));
+    if (by_mem < flow_max)
+        flow_max = by_mem;
+    fcfg.max_flows = (uint32_t)(flow_max / pl.n_workers > 64 ? flow_max / pl.n_workers : 64);
+    for (int i = 0; i < FLOW_TO_COUNT; i++)
+        fcfg.timeout_us[i] = (uint64_t)cfg->timeout_ms[i] * 1000;
+    struct reasm_config rcfg = {.max_dir_bytes = (uint32_t)cfg->stream_dir_max,
+                                .max_total_bytes =
+                                    (uint64_t)cfg->stream_memcap / (uint64_t)pl.n_workers};
+    for (int i = 0; i < pl.n_workers; i++) {
+        struct worker *w = &pl.workers[i];
+        w->id = i;
+        w->sink = &sink;
+        buf_init(&w->eve, 0);
+        reasm_init(&w->reasm, &rcfg, &stream_ops, w);
+        w->flows = flow_table_new(&fcfg, on_flow_end, w);
+        if (!w->flows) {
+            rc = err_set(eb, IASO_E_NOMEM, "out of memory for the flow table");
+            goto out;
+        }
+        if (pl.threaded) {
+            if (ring_init(&w->ring, (size_t)cfg->queue_size) < 0) {
+                rc = err_set(eb, IASO_E_NOMEM, "out of memory for the worker queues");
+                goto out;
+            }
+            w->has_ring = true;
+        }
+    }
+    if (pl.threaded) {
+        for (int i = 0; i < pl.n_workers; i++) {
+            struct worker *w = &pl.workers[i];
+            int prc = pthread_create(&w->thread, NULL, worker_main, w);
+            if (prc != 0) {
+                rc = err_set(eb, -prc, "cannot start worker thread: %s", strerror(prc));
+                goto out;
+            }
+            w->has_thread = true;
+        }
+    }
+
+    running_capture = cap;
+    if (stop_requested)
+        capture_stop(cap);
+    double next_progress = t0 + 1.0;
+    for (;;) {
+        struct capture_packet cp;
+        struct errbuf ceb = {""};
+        int n = capture_next(cap, &cp, &ceb);
+        if (n == 0)
+            break;
+        if (n < 0) {
+            if (n == IASO_E_TRUNC) {
+                /* Keep going with the other files; report the first cut at the end. */
+                if (!trunc_rc) {
+                    trunc_rc = n;
+                    trunc_eb = ceb;
+                }
+                continue;
+            }
+            rc = err_set(eb, n, "%s", ceb.msg);
+            break;
+        }
+        handle_packet(&pl, &cp);
+        if (progress && (pl.n_packets & 0xffff) == 0) {
+            double t = now_s();
+            if (t >= next_progress) {
+                next_progress = t + 1.0;
+                struct capture_progress cpr;
+                capture_progress(cap, &cpr);
+                struct sensor_progress sp = {pl.n_packets, pl.n_bytes, cpr.bytes_read,
+                                             cpr.bytes_total, t - t0};
+                progress(progress_user, &sp);
+            }
+        }
+    }
+    running_capture = NULL;
+
+    if (pl.live) {
+        struct capture_live_stats ls;
+        if (capture_live_stats(cap, &ls) == 0) {
+            stats->is_live = true;
+            stats->n_kernel_received = ls.n_received;
+            stats->n_kernel_dropped = ls.n_dropped;
+            stats->n_if_dropped = ls.n_if_dropped;
+        }
+    }
+
+out:
+    running_capture = NULL;
+    /* Stop the workers: each ends its flows and writes its events out. */
+    if (pl.workers) {
+        if (pl.threaded) {
+            struct rec end = {.kind = REC_END};
+            for (int i = 0; i < pl.n_workers; i++) {
+                struct worker *w = &pl.workers[i];
+                if (w->has_thread) {
+                    send_record(&pl, w, &end, NULL, 0);
+                    ring_publish(&w->ring);
+                    pthread_join(w->thread, NULL);
+                }
+            }
+        } else if (pl.workers[0].flows) {
+            flow_table_flush(pl.workers[0].flows);
+            worker_flush_eve(&pl.workers[0]);
+        }
+        for (int i = 0; i < pl.n_workers; i++) {
+            struct worker *w = &pl.workers[i];
+            if (w->flows) {
+                sum_flow(&stats->flow, flow_table_stats(w->flows));
+                stats->flow_bytes_each = flow_table_bytes_each(w->flows);
+                flow_table_free(w->flows);
+            }
+            sum_reasm(&stats->reasm, &w->reasm.stats);
+            reasm_release(&w->reasm);
+            buf_release(&w->eve);
+            if (w->has_ring) {
+                stats->n_queue_waits += w->ring.n_producer_waits;
+                ring_release(&w->ring);
+            }
+            stats->n_no_flow += w->n_no_flow;
+            if (i < 64)
+                stats->n_worker_packets[i] = w->n_packets;
+            if (w->err && rc == 0)
+                rc = w->err;
+        }
+        stats->n_workers = pl.n_workers;
+        free(pl.workers);
+    }
+    if (pl.defrag)
+        stats->defrag_mem_len = defrag_mem_len(pl.defrag);
+    defrag_free(pl.defrag);
+    stats->n_packets = pl.n_packets;
+    stats->n_bytes = pl.n_bytes;
+    stats->n_no_ip = pl.n_no_ip;
+    stats->decode = pl.decode;
+    for (int i = 0; i < DECODE_EV_COUNT; i++)
+        stats->n_decode_events += pl.decode.n_events[i];
+    stats->n_datagrams_reassembled = pl.n_datagrams;
+    stats->first_ts_us = pl.first_ts_us;
+    stats->last_ts_us = pl.last_ts_us;
+    if (sink_open) {
+        stats->n_eve_bytes = sink.n_bytes;
+        struct errbuf seb = {""};
+        int src = eve_sink_close(&sink, &seb);
+        if (src < 0 && rc == 0)
+            rc = err_set(eb, src, "%s", seb.msg);
+        else if (rc < 0 && rc == src)
+            err_set(eb, rc, "%s", seb.msg);
+    }
+    capture_close(cap);
+    stats->wall_s = now_s() - t0;
+    if (rc == 0 && trunc_rc) {
+        rc = trunc_rc;
+        *eb = trunc_eb;
+    }
+    return rc;
+}
