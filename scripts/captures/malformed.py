@@ -31,7 +31,9 @@ Frame list (numbers are frame numbers in the file):
   21  good   ICMP echo reply                                            (flow C)
   22  good   snaplen cut: UDP 10.77.10.1:43003 -> 10.77.10.2:5000, 600 bytes on the wire, 64
              captured (caplen < orig_len is legitimate, not malformed)  (good flow D)
-Every frame's wire length equals its captured length except frame 22.
+  23  good   snaplen cut, IPv6: UDP [fd77::10:1]:43004 -> [fd77::10:2]:5000, 600 bytes on the
+             wire, 80 captured                                          (good flow E)
+Every frame's wire length equals its captured length except frames 22 and 23.
 """
 import struct
 
@@ -122,6 +124,10 @@ def main():
     big = eth(IP(src=C, dst=S, id=8) / UDP(sport=43003, dport=5000) / Raw(b"L" * 558))
     assert len(big) == 600
     add(big[:64], 600)                                                   # 22
+    big6 = eth(IPv6(src="fd77::10:1", dst="fd77::10:2") / UDP(sport=43004, dport=5000) /
+               Raw(b"S" * 538), etype=0x86DD)
+    assert len(big6) == 600
+    add(big6[:80], 600)                                                  # 23
 
     path = synth.outdir("malformed") + "/input.pcap"
     synth.write_pcap(path, out)

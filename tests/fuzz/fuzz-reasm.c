@@ -88,8 +88,13 @@ on_gap(void *user, void *flow, int dir, uint32_t len, uint64_t ts_us)
 
 static const struct reasm_ops ops = {on_data, on_gap};
 
+/* next_seq of each stream and direction before a call. */
+struct snap {
+    uint32_t next_seq[2][2];
+};
+
 static void
-check_all(struct run *run, const uint32_t before[2][2])
+check_all(struct run *run, const struct snap *before)
 {
     const struct reasm_config *cfg = &run->r.cfg;
     uint64_t held = 0;
@@ -100,7 +105,7 @@ check_all(struct run *run, const uint32_t before[2][2])
             const struct reasm_dir *d = &c->s.dir[dir];
             /* Once the ISN is final, next_seq moves by exactly what was delivered or gapped. */
             if (sd->has_data)
-                CHECK((uint32_t)(d->next_seq - before[i][dir]) == (uint32_t)sd->in_call);
+                CHECK((uint32_t)(d->next_seq - before->next_seq[i][dir]) == (uint32_t)sd->in_call);
             sd->events += sd->in_call;
             sd->in_call = 0;
             if (sd->events > 0 || d->held_len > 0)
@@ -122,11 +127,11 @@ check_all(struct run *run, const uint32_t before[2][2])
 }
 
 static void
-snapshot(const struct run *run, uint32_t before[2][2])
+snapshot(const struct run *run, struct snap *before)
 {
     for (int i = 0; i < 2; i++)
         for (int dir = 0; dir < 2; dir++)
-            before[i][dir] = run->c[i].s.dir[dir].next_seq;
+            before->next_seq[i][dir] = run->c[i].s.dir[dir].next_seq;
 }
 
 int
@@ -135,7 +140,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static struct run run; /* static: keeps the stack small and the state off the heap */
     uint8_t hdr[8] = {0};
     uint8_t buf[256];
-    uint32_t before[2][2];
+    struct snap before;
 
     memcpy(hdr, data, size < sizeof(hdr) ? size : sizeof(hdr));
     size_t off = size < sizeof(hdr) ? size : sizeof(hdr);
@@ -148,7 +153,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .max_dir_segs = hdr[7] & 15u,
     };
     reasm_init(&run.r, &cfg, &ops, &run);
-    uint32_t base = (uint32_t)hdr[1] << 24 | (uint32_t)hdr[2] << 16 | (uint32_t)hdr[3] << 8 | hdr[4];
+    uint32_t base =
+        (uint32_t)hdr[1] << 24 | (uint32_t)hdr[2] << 16 | (uint32_t)hdr[3] << 8 | hdr[4];
     for (int i = 0; i < 2; i++) {
         reasm_stream_init(&run.c[i].s);
         run.c[i].side[0].pos = base;
@@ -188,16 +194,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         uint8_t *payload = malloc(len ? len : 1);
         CHECK(payload != NULL);
         memcpy(payload, buf, len);
-        snapshot(&run, before);
+        snapshot(&run, &before);
         reasm_segment(&run.r, &c->s, c, dir, flags, seq, ack, payload, len, ts_us++);
         free(payload);
-        check_all(&run, before);
+        check_all(&run, &before);
     }
 
     for (int i = 0; i < 2; i++) {
-        snapshot(&run, before);
+        snapshot(&run, &before);
         reasm_stream_flush(&run.r, &run.c[i].s, &run.c[i], ts_us);
-        check_all(&run, before);
+        check_all(&run, &before);
         CHECK(run.c[i].s.dir[0].held_len == 0 && run.c[i].s.dir[1].held_len == 0);
         CHECK(run.c[i].s.dir[0].segs == NULL && run.c[i].s.dir[1].segs == NULL);
     }

@@ -14,6 +14,9 @@ import difflib
 import json
 import os
 import re
+import struct
+import subprocess
+import sys
 import warnings
 
 import pytest
@@ -155,3 +158,43 @@ def test_flow_event_shape(case):
                 "%s: %s: ports on an ICMP flow" % (case.name, k))
         if "vlan" in ev:
             assert ev["vlan"] and all(isinstance(v, int) and 0 <= v < 4096 for v in ev["vlan"])
+
+
+def has_snapped_records(path):
+    """True if a classic pcap holds a record with caplen < orig_len."""
+    data = path.read_bytes()
+    if data[:4] != b"\xd4\xc3\xb2\xa1":
+        return False  # only little-endian microsecond pcap is checked here
+    off = 24
+    while off + 16 <= len(data):
+        _, _, incl, orig = struct.unpack("<IIII", data[off:off + 16])
+        if incl < orig:
+            return True
+        off += 16 + incl
+    return False
+
+
+SNAPPED = [c for c in CASES if pc.case_input(c).suffix == ".pcap" and
+           has_snapped_records(pc.case_input(c))]
+
+
+@pytest.mark.parametrize("case", SNAPPED, ids=[c.name for c in SNAPPED])
+def test_snaplen_invariance(case, tmp_path):
+    """Flow events count packets and wire lengths, so they must not change when every record
+    cut by the snaplen is padded back to its wire length (scripts/captures/pad-snaplen.py).
+    A difference means the decoder treats a snaplen cut (caplen < orig_len) as a malformed
+    packet."""
+    padded = tmp_path / "padded.pcap"
+    subprocess.run([sys.executable, str(pc.REPO / "scripts" / "captures" / "pad-snaplen.py"),
+                    str(pc.case_input(case)), str(padded)], check=True, capture_output=True)
+    bin_ = str(pc.iaso_bin())
+    cut = subprocess.run([bin_, "sensor", "--read", str(pc.case_input(case)), "--eve", "-"] +
+                         pc.case_args(case), capture_output=True, text=True, timeout=120)
+    full = subprocess.run([bin_, "sensor", "--read", str(padded), "--eve", "-"] +
+                          pc.case_args(case), capture_output=True, text=True, timeout=120)
+    a = pc.canonical(pc.parse_eve(full.stdout, case.name + " (padded)"))
+    b = pc.canonical(pc.parse_eve(cut.stdout, case.name))
+    if a != b:
+        pytest.fail("%s: the sensor's flows change when snaplen-cut records are padded to "
+                    "their wire length (expected = padded copy):\n%s"
+                    % (case.name, explain(a, b)), pytrace=False)
