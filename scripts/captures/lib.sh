@@ -11,9 +11,11 @@
 set -eu
 
 CAP_ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck disable=SC2034 # PY and CAP_LAST are used by the scripts that source this file
 PY=/usr/bin/python3 # Debian's python with scapy, not a pyenv shim
 CAP_NS=""           # namespaces created by this run, deleted on exit
 CAP_PIDS=""         # background processes started by this run, killed on exit
+CAP_FILES=""        # temporary files of this run, removed on exit
 
 cap_cleanup() {
     for p in $CAP_PIDS; do
@@ -24,6 +26,9 @@ cap_cleanup() {
     done
     for ns in $CAP_NS; do
         ip netns del "$ns" 2>/dev/null || true
+    done
+    for f in $CAP_FILES; do
+        rm -f "$f"
     done
 }
 trap cap_cleanup EXIT
@@ -74,16 +79,21 @@ cap_v6() {
     ip -n "$1" -6 addr add "$3" dev "$2" nodad
 }
 
-# cap_start NS OUTFILE tcpdump-args...: start tcpdump in NS writing OUTFILE; returns when it is
-# listening. --immediate-mode and -U hand each packet to the file at once (libpcap's TPACKET_V3
-# ring otherwise holds packets for up to a second, and they would be lost when we stop it); -Z root keeps the file
-# writable (Debian's tcpdump otherwise drops privileges to the tcpdump user).
+# cap_start NS OUTFILE tcpdump-args...: start tcpdump in NS; returns when it is listening. It
+# writes to a temporary file next to OUTFILE that cap_stop renames into place, so an
+# interrupted run never leaves a half-written capture where the committed one was.
+# --immediate-mode and -U hand each packet to the file at once (libpcap's TPACKET_V3 ring
+# otherwise holds packets for up to a second, and they would be lost when we stop it); -Z root
+# keeps the file writable (Debian's tcpdump otherwise drops privileges to the tcpdump user).
 cap_start() {
-    CAP_LOG="$2.log"
     cap_ns_=$1
-    cap_out_=$2
+    CAP_FINAL=$2
+    CAP_TMP="$2.tmp$$"
+    CAP_LOG="$2.log$$"
+    CAP_FILES="$CAP_FILES $CAP_TMP $CAP_LOG"
     shift 2
-    ip netns exec "$cap_ns_" tcpdump -n -U --immediate-mode -Z root -w "$cap_out_" "$@" 2>"$CAP_LOG" &
+    ip netns exec "$cap_ns_" tcpdump -n -U --immediate-mode -Z root -w "$CAP_TMP" "$@" \
+        2>"$CAP_LOG" &
     CAP_TCPDUMP=$!
     CAP_PIDS="$CAP_PIDS $CAP_TCPDUMP"
     i=0
@@ -91,14 +101,15 @@ cap_start() {
         i=$((i + 1))
         if [ $i -gt 100 ]; then
             echo "$0: tcpdump did not start:" >&2
-            grep -E "packets (captured|received)" "$CAP_LOG" >&2 || true
+            cat "$CAP_LOG" >&2
             exit 1
         fi
         sleep 0.05
     done
 }
 
-# cap_stop: stop the tcpdump started by cap_start and wait until the file is complete.
+# cap_stop: stop the tcpdump started by cap_start, wait until the file is complete, and move it
+# to the OUTFILE given to cap_start.
 cap_stop() {
     sleep 0.3
     # TERM, not INT: a background job of a non-interactive shell ignores SIGINT.
@@ -107,6 +118,7 @@ cap_stop() {
     CAP_PIDS=$(echo "$CAP_PIDS" | tr ' ' '\n' | grep -vx "$CAP_TCPDUMP" | tr '\n' ' ' || true)
     grep -E "packets (captured|received)" "$CAP_LOG" >&2 || true
     rm -f "$CAP_LOG"
+    mv "$CAP_TMP" "$CAP_FINAL"
 }
 
 # cap_bg NS command...: run a command in the background inside NS; killed on exit.
@@ -115,6 +127,7 @@ cap_bg() {
     shift
     ip netns exec "$cap_bgns_" "$@" &
     CAP_PIDS="$CAP_PIDS $!"
+    # shellcheck disable=SC2034
     CAP_LAST=$!
 }
 

@@ -15,14 +15,14 @@
 #include "wire/decode.h"
 
 /* Ethernet: dst 00:11:22:33:44:55, src 66:77:88:99:aa:bb, EtherType IPv4 */
-static const uint8_t eth_ipv4[] = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
-                                   0x88, 0x99, 0xaa, 0xbb, 0x08, 0x00};
+static const uint8_t eth_ipv4[] = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66,
+                                   0x77, 0x88, 0x99, 0xaa, 0xbb, 0x08, 0x00};
 /* Ethernet: same MACs, EtherType IPv6 */
-static const uint8_t eth_ipv6[] = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
-                                   0x88, 0x99, 0xaa, 0xbb, 0x86, 0xdd};
+static const uint8_t eth_ipv6[] = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66,
+                                   0x77, 0x88, 0x99, 0xaa, 0xbb, 0x86, 0xdd};
 /* Ethernet: same MACs, EtherType ARP */
-static const uint8_t eth_arp[] = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
-                                  0x88, 0x99, 0xaa, 0xbb, 0x08, 0x06};
+static const uint8_t eth_arp[] = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66,
+                                  0x77, 0x88, 0x99, 0xaa, 0xbb, 0x08, 0x06};
 
 /* IPv4: version 4 IHL 5, TOS 0, total length 44, id 0x1234, no flags/offset, TTL 64, TCP,
  * checksum 0 (not checked), 10.0.0.1 > 10.0.0.2 */
@@ -38,8 +38,8 @@ static const uint8_t abcd[] = {'a', 'b', 'c', 'd'};
 /* IPv6: version 6, traffic class 0, flow 0, payload length 12, next header UDP, hop limit 63,
  * fd00::1 > fd00::2 */
 static const uint8_t ipv6_udp[] = {
-    0x60, 0x00, 0x00, 0x00, 0x00, 12,   17,   63,   0xfd, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0,    0,    0,    1,    0xfd, 0x00, 0,    0,    0,    0,    0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+    0x60, 0x00, 0x00, 0x00, 0x00, 12,   17, 63, 0xfd, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0,    0,    0,    1,    0xfd, 0x00, 0,  0,  0,    0,    0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
 /* UDP: port 5353 > 53, length 12, checksum 0 */
 static const uint8_t udp_hdr[] = {0x14, 0xe9, 0x00, 0x35, 0x00, 12, 0x00, 0x00};
 
@@ -179,8 +179,8 @@ vlan_packet(const uint16_t *tpid, const uint16_t *vid, unsigned n)
     put(&k, eth_ipv4, 12);
     for (unsigned i = 0; i < n; i++) {
         /* TPID, then TCI: priority 5 (0xa000) | VLAN id */
-        uint8_t tag[4] = {(uint8_t)(tpid[i] >> 8), (uint8_t)tpid[i],
-                          (uint8_t)(0xa0 | vid[i] >> 8), (uint8_t)vid[i]};
+        uint8_t tag[4] = {(uint8_t)(tpid[i] >> 8), (uint8_t)tpid[i], (uint8_t)(0xa0 | vid[i] >> 8),
+                          (uint8_t)vid[i]};
         put(&k, tag, sizeof(tag));
     }
     put(&k, eth_ipv4 + 12, 2); /* EtherType IPv4 */
@@ -457,8 +457,8 @@ static struct pkt
 ipv4_options_packet(const uint8_t opt[4])
 {
     /* IPv4: IHL 6, total length 36, UDP, 10.0.0.1 > 10.0.0.2 */
-    const uint8_t ip[] = {0x46, 0x00, 0x00, 36,   0x00, 0x01, 0x00, 0x00, 0x40, 17,
-                          0x00, 0x00, 10,   0,    0,    1,    10,   0,    0,    2};
+    const uint8_t ip[] = {0x46, 0x00, 0x00, 36, 0x00, 0x01, 0x00, 0x00, 0x40, 17,
+                          0x00, 0x00, 10,   0,  0,    1,    10,   0,    0,    2};
     struct pkt k = {.len = 0};
     put(&k, ip, sizeof(ip));
     put(&k, opt, 4);
@@ -539,10 +539,10 @@ test_tcp_options_and_boundaries(void **state)
     (void)state;
     struct packet p;
     /* IPv4: total length 52 (20 + 32), TCP, 10.0.0.1 > 10.0.0.2 */
-    const uint8_t ip[] = {0x45, 0x00, 0x00, 52,   0x00, 0x01, 0x00, 0x00, 0x40, 6,
-                          0x00, 0x00, 10,   0,    0,    1,    10,   0,    0,    2};
+    const uint8_t ip[] = {0x45, 0x00, 0x00, 52, 0x00, 0x01, 0x00, 0x00, 0x40, 6,
+                          0x00, 0x00, 10,   0,  0,    1,    10,   0,    0,    2};
     /* TCP: 80 > 40000, seq 0x01020304, ack 0, data offset 7, flags SYN, window 65535 */
-    const uint8_t tcp[] = {0x00, 0x50, 0x9c, 0x40, 1, 2, 3, 4,    0, 0,
+    const uint8_t tcp[] = {0x00, 0x50, 0x9c, 0x40, 1,    2,    3, 4, 0, 0,
                            0,    0,    0x70, 0x02, 0xff, 0xff, 0, 0, 0, 0};
     /* TCP options: MSS 1460, NOP, window scale 7, NOP, NOP, end */
     const uint8_t opts[8] = {2, 4, 0x05, 0xb4, 1, 3, 3, 7};
@@ -615,8 +615,8 @@ test_icmp(void **state)
     (void)state;
     struct packet p;
     /* IPv4: total length 32, ICMP, 10.0.0.1 > 10.0.0.2 */
-    const uint8_t ip[] = {0x45, 0x00, 0x00, 32,   0x00, 0x01, 0x00, 0x00, 0x40, 1,
-                          0x00, 0x00, 10,   0,    0,    1,    10,   0,    0,    2};
+    const uint8_t ip[] = {0x45, 0x00, 0x00, 32, 0x00, 0x01, 0x00, 0x00, 0x40, 1,
+                          0x00, 0x00, 10,   0,  0,    1,    10,   0,    0,    2};
     /* ICMP: destination unreachable (3), port unreachable (3), checksum, unused */
     const uint8_t icmp[] = {3, 3, 0, 0, 0, 0, 0, 0};
     struct pkt k = {.len = 0};
@@ -763,15 +763,14 @@ test_ipv6_fragment_and_atomic(void **state)
 {
     (void)state;
     struct packet p;
-    const uint8_t ext[] = {
-        /* Destination options: next fragment (44), length 0, PadN 4 */
-        44, 0, 1, 4, 0, 0, 0, 0,
-        /* Fragment: next UDP, reserved, offset 0 M=1, id 0xdeadbeef */
-        17, 0, 0x00, 0x01, 0xde, 0xad, 0xbe, 0xef,
-        /* UDP: 5353 > 53, length 12 (the whole datagram's) */
-        0x14, 0xe9, 0x00, 0x35, 0x00, 12, 0x00, 0x00,
-        /* payload */
-        'a', 'b', 'c', 'd'};
+    const uint8_t ext[] = {/* Destination options: next fragment (44), length 0, PadN 4 */
+                           44, 0, 1, 4, 0, 0, 0, 0,
+                           /* Fragment: next UDP, reserved, offset 0 M=1, id 0xdeadbeef */
+                           17, 0, 0x00, 0x01, 0xde, 0xad, 0xbe, 0xef,
+                           /* UDP: 5353 > 53, length 12 (the whole datagram's) */
+                           0x14, 0xe9, 0x00, 0x35, 0x00, 12, 0x00, 0x00,
+                           /* payload */
+                           'a', 'b', 'c', 'd'};
     struct pkt k = ipv6_packet(60, ext, sizeof(ext));
     assert_int_equal(decode(LINK_IPV6, &k, &p), 0);
     assert_true(p.is_fragment);
@@ -862,7 +861,7 @@ test_event_names(void **state)
     assert_string_equal(decode_event_description(DECODE_EV_UDP_BAD_LEN),
                         "UDP length does not match the IP payload");
     assert_non_null(decode_event_name(DECODE_EV_COUNT));
-    assert_non_null(decode_event_description((enum decode_event)-1));
+    assert_non_null(decode_event_description((enum decode_event) - 1));
     for (int i = 0; i < DECODE_EV_COUNT; i++) {
         assert_non_null(decode_event_name((enum decode_event)i));
         assert_true(strlen(decode_event_description((enum decode_event)i)) > 0);
