@@ -146,9 +146,10 @@ cap_wait_port() {
     done
 }
 
-# cap_outdir CASE: the case's directory under tests/pcap, created if missing.
+# cap_outdir CASE: the case's directory under tests/pcap (or under $IASO_PCAP_OUT, to try the
+# scripts without touching the committed captures), created if missing.
 cap_outdir() {
-    d="$CAP_ROOT/tests/pcap/$1"
+    d="${IASO_PCAP_OUT:-$CAP_ROOT/tests/pcap}/$1"
     mkdir -p "$d"
     echo "$d"
 }

@@ -15,7 +15,8 @@ ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)),
 
 
 def outdir(case):
-    d = os.path.join(ROOT, "tests", "pcap", case)
+    """tests/pcap/<case>, or $IASO_PCAP_OUT/<case> to try without touching committed files."""
+    d = os.path.join(os.environ.get("IASO_PCAP_OUT") or os.path.join(ROOT, "tests", "pcap"), case)
     os.makedirs(d, exist_ok=True)
     return d
 

@@ -34,7 +34,10 @@ if ! ip netns exec "$srv" tc qdisc add dev eth0 root netem delay 2ms loss 4% dup
 fi
 
 raw="$out/input.pcap"
-[ $how = mangle ] && raw=$(mktemp --suffix=.pcap)
+if [ $how = mangle ]; then
+    raw=$(mktemp --suffix=.pcap)
+    CAP_FILES="$CAP_FILES $raw"
+fi
 cap_bg "$srv" $PY "$peer" tcp-serve 10.77.2.2 9000 200000
 cap_wait_port "$srv" 9000
 cap_start "$cli" "$raw" -i eth0 -s 96 tcp port 9000
