@@ -101,7 +101,7 @@ struct packet {
     uint16_t l4_off;    /* transport header */
     uint32_t l3_len;    /* IP datagram length per its header, bounded by caplen */
     struct ipaddr src, dst;
-    uint16_t sport, dport;  /* TCP/UDP ports; ICMP: type and code in sport, 0 in dport */
+    uint16_t sport, dport;  /* TCP/UDP ports; ICMP/ICMPv6: type in sport, code in dport */
     uint8_t tcp_flags;      /* FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 URG 0x20 ECE CWR */
     uint32_t tcp_seq, tcp_ack;
     uint16_t tcp_win;
@@ -128,6 +128,9 @@ struct packet {
  * Decodes p->data[0..caplen) according to p->link. Returns 0 when the packet decoded to the
  * deepest layer it has, or the decode event that stopped it (>= 0 as enum decode_event + 1,
  * i.e. a positive number) after counting it in stats. Never fails otherwise.
+ * Two events do not stop decoding and are only counted: VLAN_TOO_MANY (a third tag or more; the
+ * walk goes on past them, up to 8 tags, then stops with it) and IPV4_OPT_INVALID.
+ * stats must not be NULL.
  */
 int decode_packet(struct packet *p, struct decode_stats *stats);
 

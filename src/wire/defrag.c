@@ -95,7 +95,7 @@ defrag_new(const struct defrag_config *cfg)
     while (n_buckets < cfg->max_datagrams)
         n_buckets *= 2;
     d->bucket_mask = n_buckets - 1;
-    d->buckets = calloc(n_buckets, sizeof(*d->buckets));
+    d->buckets = calloc(n_buckets, sizeof(struct dgram *));
     d->pool = calloc(cfg->max_datagrams ? cfg->max_datagrams : 1, sizeof(*d->pool));
     d->out = malloc(DEFRAG_OUT_MAX);
     if (!d->buckets || !d->pool || !d->out) {
@@ -115,6 +115,8 @@ dgram_release(struct dgram *g)
     free(g->data);
     free(g->ranges);
     free(g->hdr);
+    g->ranges = NULL; /* also tells the static analyzer the pool slot holds nothing */
+    g->n_ranges = 0;
 }
 
 void
@@ -156,8 +158,7 @@ dgram_drop(struct defrag *d, struct dgram *g)
 
     d->mem_len -= g->mem_len;
     dgram_release(g);
-    memset(g, 0, sizeof(*g));
-    g->newer = d->free_list;
+    *g = (struct dgram){.newer = d->free_list};
     d->free_list = g;
 }
 
@@ -189,10 +190,7 @@ dgram_new(struct defrag *d, const struct frag_key *key, uint64_t hash, uint64_t 
     if (!g)
         return NULL;
     d->free_list = g->newer;
-    memset(g, 0, sizeof(*g));
-    g->key = *key;
-    g->hash = hash;
-    g->first_ts_us = ts_us;
+    *g = (struct dgram){.key = *key, .hash = hash, .first_ts_us = ts_us};
 
     struct dgram **bucket = &d->buckets[hash & d->bucket_mask];
     g->hnext = *bucket;

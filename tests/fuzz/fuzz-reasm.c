@@ -6,6 +6,7 @@
 // Input: an 8-byte header, then records of 4 bytes plus payload.
 //   header  [0] bit 0: consistent mode (payload bytes are a function of their sequence number,
 //               so any delivered byte can be checked and no overlap may differ)
+//               bit 1: release stream A without flushing it
 //           [1..4] ISN base of direction 0, big endian; direction 1 uses its complement
 //           [5] max_dir_bytes   [6] max_total_bytes / 2   [7] max_dir_segs (low 4 bits; 0 default)
 //   record  [0] bit 0 dir, 1 SYN, 2 FIN, 3 RST, 4 ACK, 5 seq delta times 256, 6 stream B
@@ -201,6 +202,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     for (int i = 0; i < 2; i++) {
+        if (i == 0 && (hdr[0] & 2)) {
+            uint64_t held_b = run.c[1].s.dir[0].held_len + run.c[1].s.dir[1].held_len;
+            reasm_stream_release(&run.r, &run.c[0].s);
+            CHECK(run.r.stats.held_len == held_b);
+            continue;
+        }
         snapshot(&run, &before);
         reasm_stream_flush(&run.r, &run.c[i].s, &run.c[i], ts_us);
         check_all(&run, &before);

@@ -11,8 +11,9 @@ OUT = os.path.join(HERE, "reasm")
 DIR1, SYN, FIN, RST, ACK, BIG, STREAM_B = 0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40
 
 
-def header(consistent=True, isn=1000, max_dir=64, max_total=160, max_segs=0):
-    return bytes([1 if consistent else 0]) + struct.pack(">I", isn) + bytes(
+def header(consistent=True, isn=1000, max_dir=64, max_total=160, max_segs=0, no_flush=False):
+    mode = (1 if consistent else 0) | (2 if no_flush else 0)
+    return bytes([mode]) + struct.pack(">I", isn) + bytes(
         [max_dir, max_total // 2, max_segs])
 
 
@@ -57,6 +58,9 @@ SEEDS = {
     # Data past the FIN, before and after it.
     "fin": header() + handshake() + rec(ACK, 12, 0, 6) + rec(ACK | FIN, -18, 0, 10)
     + rec(ACK, 0, 0, 5) + rec(DIR1 | ACK, 1, 2, 0),
+    # A FIN cutting a held segment in two; the flow ends without a flush.
+    "fin-cut": header(no_flush=True) + handshake() + rec(ACK, 12, 0, 6)
+    + rec(ACK | FIN, -18, 0, 14) + rec(ACK, -4, 0, 10),
     # RST, then more data.
     "rst": header() + handshake() + rec(ACK, 0, 0, 4) + rec(ACK, 4, 0, 4) + rec(RST, -8, 0, 4)
     + rec(ACK, 0, 0, 4),

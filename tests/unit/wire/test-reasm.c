@@ -408,7 +408,7 @@ test_fin_then_data(void **state)
     struct fixture fx;
     fx_init(&fx, 1024, 4096, 0);
     handshake(&fx);
-    seg(&fx, 0, 0, 110, 0, "klmn"); /* held, partly past the FIN to come */
+    seg(&fx, 0, 0, 108, 0, "ijkl"); /* held, partly past the FIN to come */
     seg(&fx, 0, 0, 120, 0, "uv");   /* held, wholly past it */
     seg(&fx, 0, TCP_FIN, 100, 0, "abcdefghij");
     seg(&fx, 0, TCP_FIN, 100, 0, ""); /* a second FIN, earlier: the first stands */
@@ -418,6 +418,8 @@ test_fin_then_data(void **state)
     assert_string_equal(fx.k.out[0], "abcdefghij");
     assert_int_equal(fx.r.stats.n_after_fin, 4);
     assert_int_equal(fx.r.stats.n_retransmissions, 1);
+    assert_int_equal(fx.r.stats.n_overlaps, 1); /* the FIN's data ran into "ij" */
+    assert_int_equal(fx.r.stats.n_overlap_diff, 0);
     assert_int_equal(fx.s.dir[0].held_len, 0);
     assert_int_equal(fx.r.stats.held_len, 0);
     fx_done(&fx);
