@@ -115,8 +115,6 @@ dgram_release(struct dgram *g)
     free(g->data);
     free(g->ranges);
     free(g->hdr);
-    g->ranges = NULL; /* also tells the static analyzer the pool slot holds nothing */
-    g->n_ranges = 0;
 }
 
 void
@@ -449,15 +447,18 @@ defrag_add(struct defrag *d, const struct packet *p, struct decode_stats *stats,
     key.proto = p->ip_version == 4 ? p->proto : 0;
     uint64_t hash = XXH3_64bits(&key, sizeof(key));
 
+    uint32_t held_end = 0; /* end of the bytes held */
     struct dgram *g = dgram_find(d, &key, hash);
-    if (!g) {
+    if (g) {
+        if (g->n_ranges)
+            held_end = g->ranges[g->n_ranges - 1].end;
+    } else {
         g = dgram_new(d, &key, hash, p->ts_us);
         if (!g)
             return fragment_drop(d, NULL, stats, DECODE_EV_FRAG_MEMCAP);
     }
 
     /* A fragment that disagrees on where the datagram ends: the first word stands. */
-    uint32_t held_end = g->n_ranges ? g->ranges[g->n_ranges - 1].end : 0;
     if ((g->has_last && (end > g->end || (!p->frag_more && end != g->end))) ||
         (!g->has_last && !p->frag_more && held_end > end))
         return fragment_drop(d, g, stats, DECODE_EV_FRAG_OVERLAP);

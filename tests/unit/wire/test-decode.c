@@ -738,21 +738,21 @@ test_ipv6_extension_too_many(void **state)
     uint8_t ext[9 * 8 + 12];
     for (unsigned i = 0; i < 8; i++) {
         const uint8_t dst_opt[8] = {60, 0, 1, 4, 0, 0, 0, 0};
-        memcpy(ext + i * 8, dst_opt, 8);
+        memcpy(ext + (size_t)i * 8, dst_opt, 8);
     }
-    ext[7 * 8] = 17; /* the eighth names UDP */
-    memcpy(ext + 8 * 8, udp_hdr, 8);
-    memcpy(ext + 8 * 8 + 8, abcd, 4);
+    ext[56] = 17;                 /* the eighth (at 7 * 8) names UDP */
+    memcpy(ext + 64, udp_hdr, 8); /* after 8 * 8 bytes */
+    memcpy(ext + 72, abcd, 4);
     struct pkt k = ipv6_packet(60, ext, 8 * 8 + 12);
     assert_int_equal(decode(LINK_IPV6, &k, &p), 0);
     assert_true(p.has_l4);
 
     /* Nine: over the cap */
     const uint8_t dst_opt_udp[8] = {17, 0, 1, 4, 0, 0, 0, 0};
-    ext[7 * 8] = 60;
-    memcpy(ext + 8 * 8, dst_opt_udp, 8);
-    memcpy(ext + 9 * 8, udp_hdr, 8);
-    memcpy(ext + 9 * 8 + 8, abcd, 4);
+    ext[56] = 60;
+    memcpy(ext + 64, dst_opt_udp, 8);
+    memcpy(ext + 72, udp_hdr, 8); /* after 9 * 8 bytes */
+    memcpy(ext + 80, abcd, 4);
     k = ipv6_packet(60, ext, sizeof(ext));
     assert_int_equal(decode(LINK_IPV6, &k, &p), EV(IPV6_EXTHDR_TOO_MANY));
     assert_false(p.has_l4);

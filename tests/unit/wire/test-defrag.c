@@ -330,7 +330,7 @@ test_ipv6_fragment_first_in_chain(void **state)
     /* Fragment header straight after the fixed header: next header 44 in the IPv6 header */
     struct frag f[2];
     for (int i = 0; i < 2; i++) {
-        struct frag full = ipv6_frag(77, (uint16_t)(i * 24), i == 0, dgram + i * 24, 24);
+        struct frag full = ipv6_frag(77, (uint16_t)(i * 24), i == 0, dgram + (size_t)i * 24, 24);
         memset(&f[i], 0, sizeof(f[i]));
         memcpy(f[i].b, full.b, 40);
         memcpy(f[i].b + 40, full.b + 56, full.len - 56); /* drop the two option headers */
