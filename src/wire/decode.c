@@ -143,12 +143,12 @@ decode_l4(struct packet *p, struct cursor *c, struct decode_stats *stats)
         if (!cursor_need(c, UDP_HDR_LEN))
             return event(stats, DECODE_EV_UDP_TRUNCATED);
         size_t ulen = load_be16(h + 4);
-        if (ulen < UDP_HDR_LEN || ulen > len)
+        if (ulen < UDP_HDR_LEN || ulen > len + p->snap_missing)
             return event(stats, DECODE_EV_UDP_BAD_LEN);
         p->sport = load_be16(h);
         p->dport = load_be16(h + 2);
         p->payload = h + UDP_HDR_LEN;
-        p->payload_len = (uint32_t)(ulen - UDP_HDR_LEN);
+        p->payload_len = (uint32_t)((ulen < len ? ulen : len) - UDP_HDR_LEN);
         p->has_l4 = true;
         return 0;
     }
@@ -193,6 +193,13 @@ ipv4_options_ok(const uint8_t *opt, size_t len)
     return true;
 }
 
+/* Bytes of the packet that were on the wire but not captured (the snap length cut them). */
+static inline size_t
+snapped_len(const struct packet *p)
+{
+    return p->wire_len > p->caplen ? p->wire_len - p->caplen : 0;
+}
+
 /* `c` starts at the IPv4 header and runs to the end of the captured bytes. */
 static int
 decode_ipv4(struct packet *p, struct cursor *c, struct decode_stats *stats)
@@ -211,6 +218,10 @@ decode_ipv4(struct packet *p, struct cursor *c, struct decode_stats *stats)
     if (hlen > avail)
         return event(stats, DECODE_EV_IPV4_TRUNCATED);
     size_t total_len = load_be16(h + 2);
+    /* Captured on a host that segments in the NIC (TSO): the stack leaves the length 0. When the
+     * whole frame was captured, the datagram is what follows the header. */
+    if (total_len == 0 && p->caplen == p->wire_len)
+        total_len = avail;
     if (total_len < hlen)
         return event(stats, DECODE_EV_IPV4_BAD_TOTAL_LEN);
 
@@ -220,12 +231,15 @@ decode_ipv4(struct packet *p, struct cursor *c, struct decode_stats *stats)
     p->proto = h[9];
     memcpy(p->src.b, h + 12, 4);
     memcpy(p->dst.b, h + 16, 4);
-    if (total_len > avail) {
-        /* Snapped or lying: the addresses stand, nothing above them does. */
+    if (total_len > avail + snapped_len(p)) {
+        /* Longer than the packet was on the wire: the addresses stand, nothing above does. */
         p->l3_len = (uint32_t)avail;
         return event(stats, DECODE_EV_IPV4_LEN_PAST_PACKET);
     }
+    /* A datagram cut by the capture's snap length is sound: decode what was captured. */
     p->l3_len = (uint32_t)total_len;
+    size_t cap_len = total_len <= avail ? total_len : avail;
+    p->snap_missing = (uint32_t)(total_len - cap_len);
     if (hlen > IPV4_HDR_LEN && !ipv4_options_ok(h + IPV4_HDR_LEN, hlen - IPV4_HDR_LEN))
         stats->n_events[DECODE_EV_IPV4_OPT_INVALID]++; /* noted, not stopping */
 
@@ -238,12 +252,12 @@ decode_ipv4(struct packet *p, struct cursor *c, struct decode_stats *stats)
         p->frag_payload_off = (uint16_t)(p->l3_off + hlen);
         p->frag_next_proto = p->proto;
         p->payload = h + hlen;
-        p->payload_len = (uint32_t)(total_len - hlen);
+        p->payload_len = (uint32_t)(cap_len - hlen);
         stats->n_fragments++;
         return 0;
     }
     struct cursor l4;
-    cursor_init(&l4, h + hlen, total_len - hlen);
+    cursor_init(&l4, h + hlen, cap_len - hlen);
     return decode_l4(p, &l4, stats);
 }
 
@@ -268,15 +282,17 @@ decode_ipv6(struct packet *p, struct cursor *c, struct decode_stats *stats)
     p->proto = nh;
     memcpy(p->src.b, h + 8, 16);
     memcpy(p->dst.b, h + 24, 16);
-    if (plen > avail - IPV6_HDR_LEN) {
+    if (plen > avail - IPV6_HDR_LEN + snapped_len(p)) {
         p->l3_len = (uint32_t)avail;
         return event(stats, DECODE_EV_IPV6_LEN_PAST_PACKET);
     }
     p->l3_len = (uint32_t)(IPV6_HDR_LEN + plen);
+    size_t cap_plen = plen <= avail - IPV6_HDR_LEN ? plen : avail - IPV6_HDR_LEN;
+    p->snap_missing = (uint32_t)(plen - cap_plen);
 
-    /* The extension header chain, inside the payload length. */
+    /* The extension header chain, inside the payload length (as far as it was captured). */
     struct cursor x;
-    cursor_init(&x, h + IPV6_HDR_LEN, plen);
+    cursor_init(&x, h + IPV6_HDR_LEN, cap_plen);
     for (unsigned n_ext = 0;; n_ext++) {
         const uint8_t *e = cursor_pos(&x);
         size_t elen;

@@ -99,7 +99,8 @@ struct packet {
     bool has_mac;
     uint16_t l3_off;    /* IP header */
     uint16_t l4_off;    /* transport header */
-    uint32_t l3_len;    /* IP datagram length per its header, bounded by caplen */
+    uint32_t l3_len;    /* IP datagram length per its header */
+    uint32_t snap_missing; /* bytes of the datagram the capture's snap length cut off */
     struct ipaddr src, dst;
     uint16_t sport, dport;  /* TCP/UDP ports; ICMP/ICMPv6: type in sport, code in dport */
     uint8_t tcp_flags;      /* FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 URG 0x20 ECE CWR */

@@ -452,6 +452,72 @@ test_ipv4_malformed(void **state)
     assert_int_equal(stats.n_ipv4, 6);
 }
 
+/* Packets cut by the capture's snap length are sound: what was captured is decoded. */
+static void
+test_snapped(void **state)
+{
+    (void)state;
+    struct packet p;
+    struct pkt k = eth_tcp_packet();
+    /* 58 bytes captured of a 100-byte frame: the IPv4 total length (86) fits the wire length. */
+    k.b[17] = 86;
+    k.len = 58;
+    memset(&p, 0, sizeof(p));
+    p.data = k.b;
+    p.caplen = 58;
+    p.wire_len = 100;
+    p.link = LINK_ETHERNET;
+    assert_int_equal(decode_packet(&p, &stats), 0);
+    assert_true(p.has_l4);
+    assert_int_equal(p.sport, 1234);
+    assert_int_equal(p.l3_len, 86);
+    assert_int_equal(p.snap_missing, 42);
+    assert_int_equal(p.payload_len, 4); /* "abcd" only */
+    assert_int_equal(n_events_total(), 0);
+
+    /* The same length field on a frame that was only 58 bytes on the wire is a lie. */
+    p.wire_len = 58;
+    assert_int_equal(decode_packet(&p, &stats), EV(IPV4_LEN_PAST_PACKET));
+
+    /* UDP in IPv6 cut after 4 payload bytes: UDP length 12 is checked against the wire. */
+    struct pkt u = {.len = 0};
+    put(&u, eth_ipv6, sizeof(eth_ipv6));
+    put(&u, ipv6_udp, sizeof(ipv6_udp));
+    put(&u, udp_hdr, sizeof(udp_hdr));
+    put(&u, abcd, sizeof(abcd));
+    memset(&p, 0, sizeof(p));
+    p.data = u.b;
+    p.caplen = u.len - 2;
+    p.wire_len = u.len;
+    p.link = LINK_ETHERNET;
+    assert_int_equal(decode_packet(&p, &stats), 0);
+    assert_true(p.has_l4);
+    assert_int_equal(p.dport, 53);
+    assert_int_equal(p.payload_len, 2);
+    assert_int_equal(p.snap_missing, 2);
+}
+
+/* A host that segments in the NIC (TSO) leaves the IPv4 total length 0 in what it captures. */
+static void
+test_tso_zero_length(void **state)
+{
+    (void)state;
+    struct packet p;
+    struct pkt k = eth_tcp_packet();
+    k.b[16] = 0;
+    k.b[17] = 0;
+    assert_int_equal(decode(LINK_ETHERNET, &k, &p), 0);
+    assert_true(p.has_l4);
+    assert_int_equal(p.payload_len, 4);
+    /* Not when part of the frame is missing: then the length cannot be known. */
+    memset(&p, 0, sizeof(p));
+    p.data = k.b;
+    p.caplen = k.len;
+    p.wire_len = k.len + 100;
+    p.link = LINK_ETHERNET;
+    assert_int_equal(decode_packet(&p, &stats), EV(IPV4_BAD_TOTAL_LEN));
+}
+
 /* IPv4 with 4 bytes of options before UDP. */
 static struct pkt
 ipv4_options_packet(const uint8_t opt[4])
@@ -910,6 +976,8 @@ main(void)
         cmocka_unit_test_setup(test_ipv6_esp_and_no_next, reset),
         cmocka_unit_test_setup(test_decode_ip_keeps_vlan, reset),
         cmocka_unit_test_setup(test_event_names, reset),
+        cmocka_unit_test_setup(test_snapped, reset),
+        cmocka_unit_test_setup(test_tso_zero_length, reset),
         cmocka_unit_test_setup(test_ipaddr_format, reset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
