@@ -8,20 +8,20 @@
 #include <stddef.h>
 
 /* X(NAME, message) */
-#define IASO_ERRORS(X)                                                                            \
-    X(AGAIN, "need more input")                                                                   \
-    X(NOMEM, "out of memory")                                                                     \
-    X(INVAL, "invalid argument")                                                                  \
-    X(RANGE, "value out of range")                                                                \
-    X(FORMAT, "malformed input")                                                                  \
-    X(TRUNC, "input truncated")                                                                   \
-    X(LIMIT, "configured limit reached")                                                          \
-    X(IO, "input/output error")                                                                   \
-    X(NOTFOUND, "not found")                                                                      \
-    X(EXIST, "already exists")                                                                    \
-    X(PERM, "permission denied")                                                                  \
-    X(UNSUPPORTED, "not supported")                                                               \
-    X(CAPTURE, "capture error")                                                                   \
+#define IASO_ERRORS(X)                                                                             \
+    X(AGAIN, "need more input")                                                                    \
+    X(NOMEM, "out of memory")                                                                      \
+    X(INVAL, "invalid argument")                                                                   \
+    X(RANGE, "value out of range")                                                                 \
+    X(FORMAT, "malformed input")                                                                   \
+    X(TRUNC, "input truncated")                                                                    \
+    X(LIMIT, "configured limit reached")                                                           \
+    X(IO, "input/output error")                                                                    \
+    X(NOTFOUND, "not found")                                                                       \
+    X(EXIST, "already exists")                                                                     \
+    X(PERM, "permission denied")                                                                   \
+    X(UNSUPPORTED, "not supported")                                                                \
+    X(CAPTURE, "capture error")                                                                    \
     X(USAGE, "bad usage")
 
 enum iaso_error {

@@ -219,8 +219,8 @@ opt_help_text(const struct opt_def *defs, size_t n_defs, struct buf *out)
 int
 opt_help_markdown(const struct opt_def *defs, size_t n_defs, struct buf *out)
 {
-    static const char *const type_names[] = {"flag", "integer", "size", "duration", "string",
-                                             "string, repeatable"};
+    static const char *const type_names[] = {"flag",     "integer", "size",
+                                             "duration", "string",  "string, repeatable"};
     int rc = buf_append_str(out, "| option | type | default | range | description |\n"
                                  "|---|---|---|---|---|\n");
     for (size_t i = 0; i < n_defs && rc == 0; i++) {
@@ -228,14 +228,15 @@ opt_help_markdown(const struct opt_def *defs, size_t n_defs, struct buf *out)
         char range[64] = "";
         if (d->type == OPT_INT || d->type == OPT_SIZE || d->type == OPT_DURATION)
             snprintf(range, sizeof(range), "%lld – %lld%s", (long long)d->min, (long long)d->max,
-                     d->type == OPT_SIZE ? " bytes" : d->type == OPT_DURATION ? " ms" : "");
+                     d->type == OPT_SIZE       ? " bytes"
+                     : d->type == OPT_DURATION ? " ms"
+                                               : "");
         char shortname[8] = "";
         if (d->short_name)
             snprintf(shortname, sizeof(shortname), "`-%c`, ", d->short_name);
         rc = buf_printf(out, "| %s`--%s%s%s` | %s | %s | %s | %s |\n", shortname, d->name,
-                        d->arg_name ? " " : "", d->arg_name ? d->arg_name : "",
-                        type_names[d->type], d->def && d->type != OPT_FLAG ? d->def : "", range,
-                        d->help);
+                        d->arg_name ? " " : "", d->arg_name ? d->arg_name : "", type_names[d->type],
+                        d->def && d->type != OPT_FLAG ? d->def : "", range, d->help);
     }
     return rc;
 }

@@ -94,8 +94,7 @@ print_stats(const struct sensor_stats *s)
     }
     print_stat("workers", (unsigned long long)s->n_workers);
     for (int i = 0; i < s->n_workers && i < 64; i++)
-        fprintf(stderr, "worker_%d_packets: %llu\n", i,
-                (unsigned long long)s->n_worker_packets[i]);
+        fprintf(stderr, "worker_%d_packets: %llu\n", i, (unsigned long long)s->n_worker_packets[i]);
     fprintf(stderr, "wall_seconds: %.3f\n", s->wall_s);
     fprintf(stderr, "throughput_mbps: %.1f\n", (double)s->n_bytes * 8 / 1e6 / secs);
     fprintf(stderr, "throughput_kpps: %.1f\n", (double)s->n_packets / 1e3 / secs);
@@ -105,9 +104,8 @@ static void
 show_progress(void *user, const struct sensor_progress *p)
 {
     (void)user;
-    double pct = p->file_bytes_total ? 100.0 * (double)p->file_bytes_read /
-                                           (double)p->file_bytes_total
-                                     : 0;
+    double pct =
+        p->file_bytes_total ? 100.0 * (double)p->file_bytes_read / (double)p->file_bytes_total : 0;
     fprintf(stderr, "\r%5.1f%%  %.1f of %.1f MB, %llu packets, %.2f Gbit/s   ", pct,
             (double)p->file_bytes_read / 1e6, (double)p->file_bytes_total / 1e6,
             (unsigned long long)p->n_packets,
@@ -132,8 +130,7 @@ cmd_sensor(int argc, char **argv)
         return 1;
     }
     int first_operand = argc;
-    if (opt_parse(sensor_options, sensor_n_options, &cfg, argc, argv, 2, &first_operand, &eb) <
-        0) {
+    if (opt_parse(sensor_options, sensor_n_options, &cfg, argc, argv, 2, &first_operand, &eb) < 0) {
         fprintf(stderr, "iaso sensor: %s\n(see `iaso sensor --help`)\n", eb.msg);
         status = EXIT_USAGE;
         goto out;

@@ -21,7 +21,7 @@ struct capture_file {
     pcap_t *pcap;     /* owned; NULL once the file has ended */
     struct pcap_pkthdr *hdr;
     const uint8_t *data;
-    bool has_head;  /* hdr/data hold a packet not yet returned */
+    bool has_head; /* hdr/data hold a packet not yet returned */
     uint64_t n_packets;
     uint64_t size;
     uint64_t ts_us;
@@ -63,8 +63,8 @@ file_advance(struct capture_file *f, struct errbuf *eb)
     if (rc == PCAP_ERROR) {
         ret = err_set(eb, IASO_E_TRUNC,
                       "%s: capture ends early after packet %llu (byte offset %ld of %llu): %s",
-                      f->path, (unsigned long long)f->n_packets, pos,
-                      (unsigned long long)f->size, pcap_geterr(f->pcap));
+                      f->path, (unsigned long long)f->n_packets, pos, (unsigned long long)f->size,
+                      pcap_geterr(f->pcap));
     }
     pcap_close(f->pcap);
     f->pcap = NULL;
@@ -128,11 +128,11 @@ explain_open_failure(const char *path, const char *pcap_msg, struct errbuf *eb)
     size_t n = fread(magic, 1, sizeof(magic), fp);
     fclose(fp);
     if (n < 4)
-        return err_set(eb, IASO_E_FORMAT, "%s: too short to be a capture file (%zu bytes)", path, n);
+        return err_set(eb, IASO_E_FORMAT, "%s: too short to be a capture file (%zu bytes)", path,
+                       n);
     unsigned long m = (unsigned long)magic[0] << 24 | (unsigned long)magic[1] << 16 |
                       (unsigned long)magic[2] << 8 | magic[3];
-    if (m == 0xa1b2c3d4 || m == 0xd4c3b2a1 || m == 0xa1b23c4d || m == 0x4d3cb2a1 ||
-        m == 0x0a0d0d0a)
+    if (m == 0xa1b2c3d4 || m == 0xd4c3b2a1 || m == 0xa1b23c4d || m == 0x4d3cb2a1 || m == 0x0a0d0d0a)
         return err_set(eb, IASO_E_FORMAT, "%s: unreadable capture file: %s", path, pcap_msg);
     return err_set(eb, IASO_E_FORMAT,
                    "%s: not a pcap or pcapng file (starts with 0x%08lx; 0xa1b2c3d4 or 0x0a0d0d0a "
@@ -171,8 +171,8 @@ capture_open_files(const char *const *paths, size_t n_paths, struct capture **ou
         }
         f->size = (uint64_t)st.st_size;
         char perr[PCAP_ERRBUF_SIZE] = "";
-        f->pcap = pcap_open_offline_with_tstamp_precision(paths[i], PCAP_TSTAMP_PRECISION_MICRO,
-                                                          perr);
+        f->pcap =
+            pcap_open_offline_with_tstamp_precision(paths[i], PCAP_TSTAMP_PRECISION_MICRO, perr);
         if (!f->pcap) {
             rc = explain_open_failure(paths[i], perr, eb);
             goto out;
@@ -250,9 +250,8 @@ capture_open_live(const char *ifname, int snaplen, int64_t buffer_len, struct ca
         pcap_set_buffer_size(c->live, (int)buffer_len);
     int arc = pcap_activate(c->live);
     if (arc == PCAP_ERROR_NO_SUCH_DEVICE) {
-        rc = err_set(eb, IASO_E_NOTFOUND,
-                     "%s: no such interface (list them with `ip link`): %s", ifname,
-                     pcap_geterr(c->live));
+        rc = err_set(eb, IASO_E_NOTFOUND, "%s: no such interface (list them with `ip link`): %s",
+                     ifname, pcap_geterr(c->live));
         goto out;
     }
     if (arc == PCAP_ERROR_PERM_DENIED || arc == PCAP_ERROR_PROMISC_PERM_DENIED) {

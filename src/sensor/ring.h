@@ -15,8 +15,8 @@
 #include <stdint.h>
 
 struct ring {
-    uint8_t *buf; /* owned */
-    size_t size;  /* a power of two */
+    uint8_t *buf;        /* owned */
+    size_t size;         /* a power of two */
     _Atomic size_t head; /* bytes published by the producer, ever */
     _Atomic size_t tail; /* bytes released by the consumer, ever */
     size_t head_local;   /* producer only: written, not yet published */

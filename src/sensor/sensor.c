@@ -15,9 +15,9 @@
 #include "wire/defrag.h"
 
 #define EVE_FLUSH_LEN (64 * 1024) /* a worker writes its events out in batches this big */
-#define TICK_US 1000000u         /* flow timeouts are checked once per second of packet time */
-#define PUBLISH_EVERY 64         /* packets per ring publish when reading files */
-#define RELEASE_EVERY 64         /* records per ring release in a worker */
+#define TICK_US 1000000u          /* flow timeouts are checked once per second of packet time */
+#define PUBLISH_EVERY 64          /* packets per ring publish when reading files */
+#define RELEASE_EVERY 64          /* records per ring release in a worker */
 
 enum rec_kind { REC_PACKET = 1, REC_DATAGRAM, REC_TICK, REC_END };
 
@@ -87,8 +87,7 @@ on_flow_end(void *user, struct flow *f, enum flow_end_reason reason)
 
 /* The ordered byte stream of each TCP direction arrives here; protocol parsers plug in later. */
 static void
-on_stream_data(void *user, void *flow, int dir, const uint8_t *data, uint32_t len,
-               uint64_t ts_us)
+on_stream_data(void *user, void *flow, int dir, const uint8_t *data, uint32_t len, uint64_t ts_us)
 {
     (void)user;
     (void)flow;
@@ -344,8 +343,8 @@ sum_flow(struct flow_stats *acc, const struct flow_stats *s)
 }
 
 int
-sensor_run(const struct sensor_config *cfg, struct sensor_stats *stats,
-           sensor_progress_fn progress, void *progress_user, struct errbuf *eb)
+sensor_run(const struct sensor_config *cfg, struct sensor_stats *stats, sensor_progress_fn progress,
+           void *progress_user, struct errbuf *eb)
 {
     int rc = 0, trunc_rc = 0;
     struct errbuf trunc_eb = {""};

@@ -380,6 +380,5 @@ flow_table_stats(const struct flow_table *t)
 size_t
 flow_table_bytes_each(const struct flow_table *t)
 {
-    return sizeof(struct flow) +
-           ((size_t)t->bucket_mask + 1) * sizeof(uint32_t) / t->cfg.max_flows;
+    return sizeof(struct flow) + ((size_t)t->bucket_mask + 1) * sizeof(uint32_t) / t->cfg.max_flows;
 }

@@ -75,16 +75,16 @@ const char *flow_tcp_state_name(enum flow_tcp_state s);
 
 struct flow {
     struct flow_key key;
-    uint8_t client;          /* which key endpoint (0/1) is the client */
-    uint8_t state;           /* enum flow_state */
-    uint8_t tcp_state;       /* enum flow_tcp_state */
-    uint8_t to_class;        /* enum flow_timeout_class: the list it is in */
-    uint8_t tcp_flags[2];    /* TCP flags seen, per direction */
-    uint8_t fin_mask;        /* bit d: FIN seen from direction d */
-    uint8_t has_stream;      /* stream is initialised */
-    uint32_t hnext;          /* hash chain: slot index + 1, 0 ends */
-    uint32_t lprev, lnext;   /* timeout list: slot index + 1, 0 ends */
-    uint64_t id;             /* flow_id: stable whatever the number of workers */
+    uint8_t client;        /* which key endpoint (0/1) is the client */
+    uint8_t state;         /* enum flow_state */
+    uint8_t tcp_state;     /* enum flow_tcp_state */
+    uint8_t to_class;      /* enum flow_timeout_class: the list it is in */
+    uint8_t tcp_flags[2];  /* TCP flags seen, per direction */
+    uint8_t fin_mask;      /* bit d: FIN seen from direction d */
+    uint8_t has_stream;    /* stream is initialised */
+    uint32_t hnext;        /* hash chain: slot index + 1, 0 ends */
+    uint32_t lprev, lnext; /* timeout list: slot index + 1, 0 ends */
+    uint64_t id;           /* flow_id: stable whatever the number of workers */
     uint64_t start_us, last_us;
     uint64_t pkts[2], bytes[2]; /* per direction */
     struct reasm_stream stream; /* TCP only */

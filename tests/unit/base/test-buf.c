@@ -179,9 +179,9 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_buf_cap),    cmocka_unit_test(test_arena),
-        cmocka_unit_test(test_cursor),     cmocka_unit_test(test_jsonw),
-        cmocka_unit_test(test_timefmt),    cmocka_unit_test(test_ratelimit),
+        cmocka_unit_test(test_buf_cap), cmocka_unit_test(test_arena),
+        cmocka_unit_test(test_cursor),  cmocka_unit_test(test_jsonw),
+        cmocka_unit_test(test_timefmt), cmocka_unit_test(test_ratelimit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -43,8 +43,9 @@ test_defaults_and_values(void **state)
     struct cfg c;
     struct errbuf eb;
     int first;
-    const char *argv[] = {"iaso", "sensor", "-r", "a.pcap", "--read=b.pcap", "-s",
-                          "--workers", "4", "--memcap", "64K", "--timeout", "5m", "extra"};
+    const char *argv[] = {"iaso",      "sensor",    "-r",   "a.pcap",   "--read=b.pcap",
+                          "-s",        "--workers", "4",    "--memcap", "64K",
+                          "--timeout", "5m",        "extra"};
     assert_int_equal(parse(&c, &eb, 13, argv, &first), 0);
     assert_int_equal(c.read.n, 2);
     assert_string_equal(c.read.items[0], "a.pcap");

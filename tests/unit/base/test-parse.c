@@ -26,8 +26,7 @@ test_i64(void **state)
     assert_int_equal(v, INT64_MAX);
     assert_int_equal(parse_i64(S("-9223372036854775808"), INT64_MIN, INT64_MAX, &v), 0);
     assert_true(v == INT64_MIN);
-    assert_int_equal(parse_i64(S("9223372036854775808"), INT64_MIN, INT64_MAX, &v),
-                     IASO_E_RANGE);
+    assert_int_equal(parse_i64(S("9223372036854775808"), INT64_MIN, INT64_MAX, &v), IASO_E_RANGE);
     assert_int_equal(parse_i64(S("99999999999999999999999"), 0, 10, &v), IASO_E_RANGE);
     assert_int_equal(parse_i64(S("101"), 0, 100, &v), IASO_E_RANGE);
     assert_int_equal(parse_i64(S("12x"), 0, 100, &v), IASO_E_FORMAT);
