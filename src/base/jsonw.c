@@ -6,17 +6,31 @@
 
 #include "base/error.h"
 
+/* The slow path: grow the buffer (or fail at its cap). */
 static void
-put(struct jsonw *w, const void *p, size_t n)
+put_slow(struct jsonw *w, const void *p, size_t n)
 {
-    if (w->err)
-        return;
     int rc = buf_append(w->out, p, n);
     if (rc < 0)
         w->err = rc;
 }
 
-static void
+/* Appends n bytes. The NUL that struct buf keeps after its bytes is written by jsonw_end. */
+static inline void
+put(struct jsonw *w, const void *p, size_t n)
+{
+    struct buf *b = w->out;
+    if (w->err)
+        return;
+    if (b->cap - b->len > n) {
+        memcpy(b->ptr + b->len, p, n);
+        b->len += n;
+        return;
+    }
+    put_slow(w, p, n);
+}
+
+static inline void
 put_c(struct jsonw *w, char c)
 {
     put(w, &c, 1);
@@ -53,11 +67,10 @@ jsonw_end(struct jsonw *w)
 {
     if (!w->err && w->depth != 0)
         w->err = IASO_E_INVAL;
-    if (w->err) {
+    if (w->err)
         w->out->len = w->start_len;
-        if (w->out->ptr)
-            w->out->ptr[w->out->len] = 0;
-    }
+    if (w->out->ptr)
+        w->out->ptr[w->out->len] = 0;
     return w->err;
 }
 
@@ -109,7 +122,15 @@ jsonw_array_end(struct jsonw *w)
 }
 
 void
-jsonw_key(struct jsonw *w, const char *key)
+jsonw_key_quoted(struct jsonw *w, const char *quoted, size_t len)
+{
+    value_prefix(w);
+    put(w, quoted, len);
+    w->after_key = true;
+}
+
+void
+jsonw_key_str(struct jsonw *w, const char *key)
 {
     value_prefix(w);
     put_c(w, '"');
@@ -128,7 +149,7 @@ jsonw_strn(struct jsonw *w, const char *s, size_t len)
     size_t i = 0, run = 0;
     while (i < len) {
         unsigned char c = p[i];
-        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
             i++;
             run++;
             continue;

@@ -32,8 +32,13 @@ void jsonw_object_begin(struct jsonw *w);
 void jsonw_object_end(struct jsonw *w);
 void jsonw_array_begin(struct jsonw *w);
 void jsonw_array_end(struct jsonw *w);
-/* A key inside an object; the next value call writes its value. `key` is trusted ASCII. */
-void jsonw_key(struct jsonw *w, const char *key);
+/* A key inside an object; the next value call writes its value. `key` is trusted ASCII that
+ * needs no escaping. jsonw_key takes a string literal and costs one copy; jsonw_key_str any
+ * string. */
+#define jsonw_key(w, key) jsonw_key_quoted((w), "\"" key "\":", sizeof(key) + 2)
+void jsonw_key_str(struct jsonw *w, const char *key);
+/* The key already quoted and followed by a colon: "\"name\":". */
+void jsonw_key_quoted(struct jsonw *w, const char *quoted, size_t len);
 void jsonw_str(struct jsonw *w, const char *s);
 /* Any bytes: escaped, invalid UTF-8 replaced by U+FFFD. */
 void jsonw_strn(struct jsonw *w, const char *s, size_t len);

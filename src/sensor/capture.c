@@ -52,7 +52,6 @@ file_advance(struct capture_file *f, struct errbuf *eb)
     f->has_head = false;
     if (!f->pcap)
         return 0;
-    long pos = ftell(pcap_file(f->pcap));
     int rc = pcap_next_ex(f->pcap, &f->hdr, &f->data);
     if (rc == 1) {
         f->has_head = true;
@@ -61,6 +60,8 @@ file_advance(struct capture_file *f, struct errbuf *eb)
     }
     int ret = 0;
     if (rc == PCAP_ERROR) {
+        /* Where reading stopped; asked only now, since ftell costs a system call or two. */
+        long pos = ftell(pcap_file(f->pcap));
         ret = err_set(eb, IASO_E_TRUNC,
                       "%s: capture ends early after packet %llu (byte offset %ld of %llu): %s",
                       f->path, (unsigned long long)f->n_packets, pos, (unsigned long long)f->size,

@@ -85,9 +85,9 @@ proto_name(uint8_t proto, char *tmp, size_t tmp_len)
 static void
 tcp_flags_hex(struct jsonw *w, const char *key, uint8_t flags)
 {
-    char hex[3];
-    snprintf(hex, sizeof(hex), "%02x", flags);
-    jsonw_key(w, key);
+    static const char xd[] = "0123456789abcdef";
+    char hex[3] = {xd[flags >> 4], xd[flags & 15], 0};
+    jsonw_key_str(w, key);
     jsonw_str(w, hex);
 }
 
@@ -168,7 +168,7 @@ eve_flow_format(struct buf *out, const struct flow *f, enum flow_end_reason reas
                      {TCP_ACK, "ack"}, {TCP_URG, "urg"}, {TCP_ECE, "ecn"}, {TCP_CWR, "cwr"}};
         for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
             if (all & names[i].bit) {
-                jsonw_key(&w, names[i].name);
+                jsonw_key_str(&w, names[i].name);
                 jsonw_bool(&w, true);
             }
         }

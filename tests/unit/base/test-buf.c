@@ -5,7 +5,9 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/arena.h"
 #include "base/buf.h"
@@ -155,6 +157,20 @@ test_timefmt(void **state)
     assert_int_equal(timefmt_eve(0, out, sizeof(out)), 31);
     assert_string_equal(out, "1970-01-01T00:00:00.000000+0000");
     assert_int_equal(timefmt_eve(0, out, 10), 0);
+    /* Agrees with gmtime_r over leap days, century years and a spread of instants. */
+    uint64_t t = 951782400; /* 2000-02-29T00:00:00 */
+    for (int i = 0; i < 20000; i++) {
+        time_t secs = (time_t)t;
+        struct tm tm;
+        gmtime_r(&secs, &tm);
+        char want[64];
+        snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02d.%06u+0000", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                 (unsigned)(i % 1000000));
+        timefmt_eve(t * 1000000 + (uint64_t)(i % 1000000), out, sizeof(out));
+        assert_string_equal(out, want);
+        t += 86400 * 7 + 3607; /* about 380 years in all */
+    }
 }
 
 static void
