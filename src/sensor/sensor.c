@@ -209,7 +209,7 @@ send_record(struct pipeline *pl, struct worker *w, const struct rec *hdr, const 
 static void
 publish_all(struct pipeline *pl)
 {
-    for (int i = 0; i < pl->n_workers; i++)
+    for (int i = 1; i < pl->n_workers; i++)
         ring_publish(&pl->workers[i].ring);
     pl->n_unpublished = 0;
 }
@@ -222,12 +222,9 @@ tick(struct pipeline *pl, uint64_t ts_us)
         return;
     pl->next_tick_us = ts_us + TICK_US;
     defrag_expire(pl->defrag, ts_us, &pl->decode);
-    if (!pl->threaded) {
-        flow_table_expire(pl->workers[0].flows, ts_us);
-        return;
-    }
+    flow_table_expire(pl->workers[0].flows, ts_us);
     struct rec r = {.kind = REC_TICK, .ts_us = ts_us};
-    for (int i = 0; i < pl->n_workers; i++)
+    for (int i = 1; i < pl->n_workers; i++)
         send_record(pl, &pl->workers[i], &r, NULL, 0);
 }
 
@@ -244,6 +241,10 @@ dispatch(struct pipeline *pl, const struct packet *p, enum rec_kind kind)
         struct flow_key key;
         flow_key_from_packet(p, &key);
         wi = (int)(flow_key_hash(&key) % (uint64_t)pl->n_workers);
+    }
+    if (wi == 0) {
+        worker_packet(&pl->workers[0], p);
+        return;
     }
     struct rec r = {.kind = (uint8_t)kind,
                     .n_vlan = p->n_vlan,
@@ -280,9 +281,8 @@ handle_packet(struct pipeline *pl, const struct capture_packet *cp)
     decode_packet(&p, &pl->decode);
     if (p.ip_version == 0) {
         pl->n_no_ip++;
-        /* Still a packet the workers count; it just has no flow. */
-        if (!pl->threaded)
-            pl->workers[0].n_packets++;
+        /* Still a packet; worker 0, on this thread, counts it. It just has no flow. */
+        pl->workers[0].n_packets++;
         return;
     }
     if (!p.is_fragment) {
@@ -409,7 +409,7 @@ sensor_run(const struct sensor_config *cfg, struct sensor_stats *stats, sensor_p
             rc = err_set(eb, IASO_E_NOMEM, "out of memory for the flow table");
             goto out;
         }
-        if (pl.threaded) {
+        if (i > 0) {
             if (ring_init(&w->ring, (size_t)cfg->queue_size) < 0) {
                 rc = err_set(eb, IASO_E_NOMEM, "out of memory for the worker queues");
                 goto out;
@@ -418,7 +418,7 @@ sensor_run(const struct sensor_config *cfg, struct sensor_stats *stats, sensor_p
         }
     }
     if (pl.threaded) {
-        for (int i = 0; i < pl.n_workers; i++) {
+        for (int i = 1; i < pl.n_workers; i++) {
             struct worker *w = &pl.workers[i];
             int prc = pthread_create(&w->thread, NULL, worker_main, w);
             if (prc != 0) {
@@ -480,20 +480,22 @@ out:
     running_capture = NULL;
     /* Stop the workers: each ends its flows and writes its events out. */
     if (pl.workers) {
-        if (pl.threaded) {
-            struct rec end = {.kind = REC_END};
-            for (int i = 0; i < pl.n_workers; i++) {
-                struct worker *w = &pl.workers[i];
-                if (w->has_thread) {
-                    send_record(&pl, w, &end, NULL, 0);
-                    ring_publish(&w->ring);
-                    pthread_join(w->thread, NULL);
-                }
+        struct rec end = {.kind = REC_END};
+        for (int i = 1; i < pl.n_workers; i++) {
+            struct worker *w = &pl.workers[i];
+            if (w->has_thread) {
+                send_record(&pl, w, &end, NULL, 0);
+                ring_publish(&w->ring);
             }
-        } else if (pl.workers[0].flows) {
+        }
+        /* Worker 0 runs on this thread: end its flows while the others end theirs. */
+        if (pl.workers[0].flows) {
             flow_table_flush(pl.workers[0].flows);
             worker_flush_eve(&pl.workers[0]);
         }
+        for (int i = 1; i < pl.n_workers; i++)
+            if (pl.workers[i].has_thread)
+                pthread_join(pl.workers[i].thread, NULL);
         for (int i = 0; i < pl.n_workers; i++) {
             struct worker *w = &pl.workers[i];
             if (w->flows) {
