@@ -14,10 +14,10 @@
 #include "sensor/ring.h"
 #include "wire/defrag.h"
 
-#define EVE_FLUSH_LEN (64 * 1024) /* a worker writes its events out in batches this big */
-#define TICK_US 1000000u          /* flow timeouts are checked once per second of packet time */
-#define PUBLISH_EVERY 64          /* packets per ring publish when reading files */
-#define RELEASE_EVERY 64          /* records per ring release in a worker */
+#define EVE_FLUSH_LEN ((size_t)64 * 1024) /* a worker writes its events out in batches this big */
+#define TICK_US 1000000u /* flow timeouts are checked once per second of packet time */
+#define PUBLISH_EVERY 64 /* packets per ring publish when reading files */
+#define RELEASE_EVERY 64 /* records per ring release in a worker */
 
 enum rec_kind { REC_PACKET = 1, REC_DATAGRAM, REC_TICK, REC_END };
 

@@ -75,7 +75,8 @@ flow_table_new(const struct flow_config *cfg, flow_end_fn on_end, void *user)
         nb <<= 1;
     t->buckets = calloc(nb, sizeof(*t->buckets));
     t->n_chunks = (cfg->max_flows + CHUNK_LEN - 1) / CHUNK_LEN;
-    t->chunks = calloc(t->n_chunks, sizeof(*t->chunks));
+    /* An array of chunk pointers. */
+    t->chunks = calloc(t->n_chunks, sizeof(struct flow *)); // NOLINT(bugprone-sizeof-expression)
     if (!t->buckets || !t->chunks) {
         flow_table_free(t);
         return NULL;

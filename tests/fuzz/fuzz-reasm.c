@@ -173,11 +173,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         flags |= (rec[0] & 0x04) ? TCP_FIN : 0;
         flags |= (rec[0] & 0x08) ? TCP_RST : 0;
         flags |= (rec[0] & 0x10) ? TCP_ACK : 0;
-        int32_t delta = (int8_t)rec[1];
+        int32_t delta = rec[1] < 128 ? rec[1] : (int32_t)rec[1] - 256; /* a signed byte */
         if (rec[0] & 0x20)
             delta *= 256;
         uint32_t seq = c->side[dir].pos + (uint32_t)delta;
-        uint32_t ack = c->side[dir ^ 1].pos + (uint32_t)(int32_t)(int8_t)rec[2];
+        uint32_t ack =
+            c->side[dir ^ 1].pos + (uint32_t)(rec[2] < 128 ? rec[2] : (int32_t)rec[2] - 256);
         uint32_t len = rec[3];
         if (run.consistent) {
             uint32_t first = seq + ((flags & TCP_SYN) ? 1u : 0u);
