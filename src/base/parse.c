@@ -89,10 +89,9 @@ int
 parse_size(const char *s, size_t len, int64_t min, int64_t max, int64_t *out)
 {
     static const struct suffix tab[] = {
-        {"k", 1024},        {"K", 1024},        {"KiB", 1024},      {"KB", 1024},
-        {"m", 1 << 20}, {"M", 1 << 20}, {"MiB", 1 << 20},   {"MB", 1 << 20},
-        {"g", 1LL << 30},   {"G", 1LL << 30},   {"GiB", 1LL << 30}, {"GB", 1LL << 30},
-        {"B", 1},           {NULL, 0},
+        {"k", 1024},        {"K", 1024},       {"KiB", 1024},   {"KB", 1024},     {"m", 1 << 20},
+        {"M", 1 << 20},     {"MiB", 1 << 20},  {"MB", 1 << 20}, {"g", 1LL << 30}, {"G", 1LL << 30},
+        {"GiB", 1LL << 30}, {"GB", 1LL << 30}, {"B", 1},        {NULL, 0},
     };
     return parse_with_suffix(s, len, tab, 1, min, max, out);
 }
