@@ -2,6 +2,8 @@
 // `iaso`: one binary, git-style subcommands. Only this folder prints and picks exit statuses;
 // the work is done by the libraries under src/.
 #include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -85,6 +87,20 @@ print_stats(const struct sensor_stats *s)
     print_stat("reasm_data_after_fin", s->reasm.n_after_fin);
     print_stat("reasm_held_max", s->reasm.held_len_max);
     print_stat("defrag_held_bytes", s->defrag_mem_len);
+    for (int i = 1; i < PROTO_COUNT; i++) {
+        const struct proto_parser *p = proto_parsers[i];
+        if (!p)
+            continue;
+        fprintf(stderr, "app_%s_flows: %llu\n", p->name,
+                (unsigned long long)s->app.proto[i].n_flows);
+        fprintf(stderr, "app_%s_events: %llu\n", p->name,
+                (unsigned long long)s->app.proto[i].n_events);
+        fprintf(stderr, "app_%s_gave_up: %llu\n", p->name,
+                (unsigned long long)s->app.proto[i].n_gave_up);
+    }
+    print_stat("app_unknown_flows", s->app.n_unknown);
+    print_stat("app_memcap_drops", s->app.n_memcap);
+    print_stat("app_held_max", s->app.mem_len_max);
     print_stat("queue_waits", s->n_queue_waits);
     print_stat("eve_bytes", s->n_eve_bytes);
     if (s->is_live) {
@@ -129,6 +145,11 @@ cmd_sensor(int argc, char **argv)
         fprintf(stderr, "iaso sensor: %s\n", eb.msg);
         return 1;
     }
+    /* The site key's place may come from the environment; a --site-key given still wins. */
+    const char *env_key = getenv("IASO_SITE_KEY");
+    if (env_key && *env_key)
+        cfg.site_key = env_key;
+    const char *default_key = cfg.site_key;
     int first_operand = argc;
     if (opt_parse(sensor_options, sensor_n_options, &cfg, argc, argv, 2, &first_operand, &eb) < 0) {
         fprintf(stderr, "iaso sensor: %s\n(see `iaso sensor --help`)\n", eb.msg);
@@ -178,6 +199,9 @@ cmd_sensor(int argc, char **argv)
         status = EXIT_USAGE;
         goto out;
     }
+
+    if (cfg.site_key == default_key && strcmp(cfg.site_key, "/var/lib/iaso/site.key") == 0)
+        mkdir("/var/lib/iaso", 0700); /* first run with the default place; errors come later */
 
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));

@@ -80,6 +80,18 @@ const struct opt_def sensor_options[] = {
      "Live capture: the kernel's capture ring.", F(buffer_size)},
     {"queue-size", 0, OPT_SIZE, "SIZE", 1 << 20, INT64_C(1) << 32, "16M",
      "With several workers: the queue from the capture thread to each worker.", F(queue_size)},
+    {"app-memcap", 0, OPT_SIZE, "SIZE", 1 << 20, INT64_C(1) << 40, "256M",
+     "Memory for protocol parser state, all flows and workers together; a flow that does not "
+     "fit is tracked without protocol parsing, and counted.",
+     F(app_memcap)},
+    {"site-key", 0, OPT_STRING, "PATH", 0, 0, "/var/lib/iaso/site.key",
+     "The site's secret for pseudonymising patient identifiers (32 bytes, mode 0600), created "
+     "on first run. The environment variable IASO_SITE_KEY, when set, replaces the default.",
+     F(site_key)},
+    {"phi-clear", 0, OPT_FLAG, NULL, 0, 0, NULL,
+     "Write patient names, IDs, birth dates and addresses in clear instead of pseudonyms. For "
+     "local forensics only: never send such output off this machine.",
+     F(phi_clear)},
     {"log-level", 0, OPT_STRING, "LEVEL", 0, 0, "warn",
      "Diagnostics on standard error: error, warn, info or debug.", F(log_level)},
     {"help", 'h', OPT_FLAG, NULL, 0, 0, NULL, "Show this help and exit.", F(help)},

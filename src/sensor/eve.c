@@ -91,46 +91,86 @@ tcp_flags_hex(struct jsonw *w, const char *key, uint8_t flags)
     jsonw_str(w, hex);
 }
 
-int
-eve_flow_format(struct buf *out, const struct flow *f, enum flow_end_reason reason)
+/* The fields every event of a flow starts with: time, flow id, type, VLANs, endpoints. */
+static void
+eve_header(struct jsonw *w, uint64_t ts_us, const struct flow *f, const char *event_type)
 {
     char ts[TIMEFMT_EVE_LEN + 1], addr[64], tmp[8];
     int cs = f->client, ss = !f->client; /* key endpoints of client and server */
-    struct jsonw w;
-    jsonw_begin(&w, out);
-    jsonw_object_begin(&w);
-    timefmt_eve(f->start_us, ts, sizeof(ts));
-    jsonw_key(&w, "timestamp");
-    jsonw_str(&w, ts);
-    jsonw_key(&w, "flow_id");
-    jsonw_u64(&w, f->id);
-    jsonw_key(&w, "event_type");
-    jsonw_str(&w, "flow");
+    timefmt_eve(ts_us, ts, sizeof(ts));
+    jsonw_key(w, "timestamp");
+    jsonw_str(w, ts);
+    jsonw_key(w, "flow_id");
+    jsonw_u64(w, f->id);
+    jsonw_key(w, "event_type");
+    jsonw_str(w, event_type);
     if (f->key.vlan[0]) {
-        jsonw_key(&w, "vlan");
-        jsonw_array_begin(&w);
+        jsonw_key(w, "vlan");
+        jsonw_array_begin(w);
         for (int i = 0; i < PACKET_MAX_VLAN && f->key.vlan[i]; i++)
-            jsonw_u64(&w, f->key.vlan[i]);
-        jsonw_array_end(&w);
+            jsonw_u64(w, f->key.vlan[i]);
+        jsonw_array_end(w);
     }
     bool ports = f->key.proto == 6 || f->key.proto == 17 || f->key.proto == 132;
     ipaddr_format(&f->key.addr[cs], f->key.ip_version, addr, sizeof(addr));
-    jsonw_key(&w, "src_ip");
-    jsonw_str(&w, addr);
+    jsonw_key(w, "src_ip");
+    jsonw_str(w, addr);
     if (ports) {
-        jsonw_key(&w, "src_port");
-        jsonw_u64(&w, f->key.port[cs]);
+        jsonw_key(w, "src_port");
+        jsonw_u64(w, f->key.port[cs]);
     }
     ipaddr_format(&f->key.addr[ss], f->key.ip_version, addr, sizeof(addr));
-    jsonw_key(&w, "dest_ip");
-    jsonw_str(&w, addr);
+    jsonw_key(w, "dest_ip");
+    jsonw_str(w, addr);
     if (ports) {
-        jsonw_key(&w, "dest_port");
-        jsonw_u64(&w, f->key.port[ss]);
+        jsonw_key(w, "dest_port");
+        jsonw_u64(w, f->key.port[ss]);
     }
-    jsonw_key(&w, "proto");
-    jsonw_str(&w, proto_name(f->key.proto, tmp, sizeof(tmp)));
+    jsonw_key(w, "proto");
+    jsonw_str(w, proto_name(f->key.proto, tmp, sizeof(tmp)));
+}
 
+static int
+finish(struct jsonw *w, struct buf *out)
+{
+    int rc = jsonw_end(w);
+    if (rc == 0)
+        rc = buf_append_char(out, '\n');
+    return rc;
+}
+
+int
+eve_app_format(struct buf *out, const struct flow *f, const struct proto_parser *p,
+               const struct proto_event *ev)
+{
+    struct jsonw w;
+    jsonw_begin(&w, out);
+    jsonw_object_begin(&w);
+    eve_header(&w, ev->ts_us, f, p->name);
+    jsonw_key(&w, "app_proto");
+    jsonw_str(&w, p->name);
+    jsonw_key_str(&w, p->name);
+    jsonw_object_begin(&w);
+    p->eve(ev, &w);
+    jsonw_object_end(&w);
+    jsonw_object_end(&w);
+    return finish(&w, out);
+}
+
+int
+eve_flow_format(struct buf *out, const struct flow *f, enum flow_end_reason reason,
+                const char *app_proto)
+{
+    char ts[TIMEFMT_EVE_LEN + 1];
+    struct jsonw w;
+    jsonw_begin(&w, out);
+    jsonw_object_begin(&w);
+    eve_header(&w, f->start_us, f, "flow");
+    if (app_proto) {
+        jsonw_key(&w, "app_proto");
+        jsonw_str(&w, app_proto);
+    }
+    timefmt_eve(f->start_us, ts, sizeof(ts));
     jsonw_key(&w, "flow");
     jsonw_object_begin(&w);
     jsonw_key(&w, "pkts_toserver");
@@ -177,8 +217,5 @@ eve_flow_format(struct buf *out, const struct flow *f, enum flow_end_reason reas
         jsonw_object_end(&w);
     }
     jsonw_object_end(&w);
-    int rc = jsonw_end(&w);
-    if (rc == 0)
-        rc = buf_append_char(out, '\n');
-    return rc;
+    return finish(&w, out);
 }

@@ -13,6 +13,7 @@
 
 #include "base/buf.h"
 #include "base/error.h"
+#include "proto/proto.h"
 #include "wire/flow.h"
 
 struct eve_sink {
@@ -30,7 +31,13 @@ int eve_sink_open(struct eve_sink *s, const char *path, struct errbuf *eb);
 int eve_sink_write(struct eve_sink *s, const void *data, size_t len);
 int eve_sink_close(struct eve_sink *s, struct errbuf *eb);
 
-/* Appends the flow event of a flow that ended, with its newline. */
-int eve_flow_format(struct buf *out, const struct flow *f, enum flow_end_reason reason);
+/* Appends the flow event of a flow that ended, with its newline. app_proto is the protocol
+ * found on it, or NULL. */
+int eve_flow_format(struct buf *out, const struct flow *f, enum flow_end_reason reason,
+                    const char *app_proto);
+
+/* Appends a protocol event of a flow: the common fields, then "<parser name>":{...}. */
+int eve_app_format(struct buf *out, const struct flow *f, const struct proto_parser *p,
+                   const struct proto_event *ev);
 
 #endif

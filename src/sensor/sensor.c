@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "base/buf.h"
+#include "sensor/app.h"
 #include "sensor/capture.h"
 #include "sensor/eve.h"
 #include "sensor/ring.h"
@@ -37,6 +38,7 @@ struct worker {
     int id;
     struct flow_table *flows;
     struct reasm reasm;
+    struct app_layer app;
     struct buf eve;
     struct eve_sink *sink; /* borrowed */
     struct ring ring;
@@ -76,35 +78,41 @@ on_flow_end(void *user, struct flow *f, enum flow_end_reason reason)
 {
     struct worker *w = user;
     if (f->has_stream) {
+        /* What the reassembler still holds goes to the parser before it ends. */
         reasm_stream_flush(&w->reasm, &f->stream, f, f->last_us);
         reasm_stream_release(&w->reasm, &f->stream);
         f->has_stream = 0;
     }
-    eve_flow_format(&w->eve, f, reason);
+    const struct proto_parser *p = app_flow_parser(f);
+    app_flow_end(&w->app, f, f->last_us);
+    eve_flow_format(&w->eve, f, reason, p ? p->name : NULL);
     if (w->eve.len >= EVE_FLUSH_LEN)
         worker_flush_eve(w);
 }
 
-/* The ordered byte stream of each TCP direction arrives here; protocol parsers plug in later. */
+static void
+on_app_event(void *user, struct flow *f, const struct proto_event *ev)
+{
+    struct worker *w = user;
+    const struct proto_parser *p = proto_parsers[ev->proto];
+    eve_app_format(&w->eve, f, p, ev);
+    if (w->eve.len >= EVE_FLUSH_LEN)
+        worker_flush_eve(w);
+}
+
+/* The ordered byte stream of each TCP direction, and its holes, go to the application layer. */
 static void
 on_stream_data(void *user, void *flow, int dir, const uint8_t *data, uint32_t len, uint64_t ts_us)
 {
-    (void)user;
-    (void)flow;
-    (void)dir;
-    (void)data;
-    (void)len;
-    (void)ts_us;
+    struct worker *w = user;
+    app_stream_data(&w->app, flow, dir, data, len, ts_us);
 }
 
 static void
 on_stream_gap(void *user, void *flow, int dir, uint32_t len, uint64_t ts_us)
 {
-    (void)user;
-    (void)flow;
-    (void)dir;
-    (void)len;
-    (void)ts_us;
+    struct worker *w = user;
+    app_stream_gap(&w->app, flow, dir, len, ts_us);
 }
 
 static const struct reasm_ops stream_ops = {on_stream_data, on_stream_gap};
@@ -131,6 +139,8 @@ worker_packet(struct worker *w, const struct packet *p)
         }
         reasm_segment(&w->reasm, &f->stream, f, dir, p->tcp_flags, p->tcp_seq, p->tcp_ack,
                       p->payload, p->payload_len, p->ts_us);
+    } else if (p->proto == 17 && p->payload_len > 0 && !p->snap_missing) {
+        app_datagram(&w->app, f, dir, p->payload, p->payload_len, p->ts_us);
     }
 }
 
@@ -330,6 +340,20 @@ sum_reasm(struct reasm_stats *acc, const struct reasm_stats *s)
 }
 
 static void
+sum_app(struct app_stats *acc, const struct app_stats *s)
+{
+    for (int i = 0; i < PROTO_COUNT; i++) {
+        acc->proto[i].n_flows += s->proto[i].n_flows;
+        acc->proto[i].n_events += s->proto[i].n_events;
+        acc->proto[i].n_gave_up += s->proto[i].n_gave_up;
+    }
+    acc->n_unknown += s->n_unknown;
+    acc->n_memcap += s->n_memcap;
+    acc->mem_len += s->mem_len;
+    acc->mem_len_max += s->mem_len_max;
+}
+
+static void
 sum_flow(struct flow_stats *acc, const struct flow_stats *s)
 {
     acc->n_created += s->n_created;
@@ -373,6 +397,12 @@ sensor_run(const struct sensor_config *cfg, struct sensor_stats *stats, sensor_p
     if (rc < 0)
         goto out;
 
+    struct phi phi;
+    rc = phi_load_key(&phi, cfg->site_key, eb);
+    if (rc < 0)
+        goto out;
+    phi.clear = cfg->phi_clear;
+
     rc = eve_sink_open(&sink, cfg->eve_path, eb);
     if (rc < 0)
         goto out;
@@ -404,6 +434,8 @@ sensor_run(const struct sensor_config *cfg, struct sensor_stats *stats, sensor_p
         w->sink = &sink;
         buf_init(&w->eve, 0);
         reasm_init(&w->reasm, &rcfg, &stream_ops, w);
+        app_layer_init(&w->app, &phi, (uint64_t)cfg->app_memcap / (uint64_t)pl.n_workers,
+                       on_app_event, w);
         w->flows = flow_table_new(&fcfg, on_flow_end, w);
         if (!w->flows) {
             rc = err_set(eb, IASO_E_NOMEM, "out of memory for the flow table");
@@ -504,6 +536,7 @@ out:
                 flow_table_free(w->flows);
             }
             sum_reasm(&stats->reasm, &w->reasm.stats);
+            sum_app(&stats->app, &w->app.stats);
             reasm_release(&w->reasm);
             buf_release(&w->eve);
             if (w->has_ring) {

@@ -18,6 +18,7 @@
 
 #include "base/error.h"
 #include "base/opt.h"
+#include "sensor/app.h"
 #include "wire/decode.h"
 #include "wire/flow.h"
 #include "wire/reasm.h"
@@ -42,6 +43,9 @@ struct sensor_config {
     int64_t snaplen;
     int64_t buffer_size;
     int64_t queue_size;
+    int64_t app_memcap;
+    const char *site_key;
+    bool phi_clear;
     const char *log_level;
     bool help;
     bool help_markdown;
@@ -61,6 +65,7 @@ struct sensor_stats {
     struct flow_stats flow; /* n_active_max summed over workers */
     size_t flow_bytes_each;
     struct reasm_stats reasm; /* held_len_max summed over workers */
+    struct app_stats app;     /* mem_len_max summed over workers */
     uint64_t defrag_mem_len;
     uint64_t n_datagrams_reassembled;
     uint64_t n_queue_waits; /* times the capture thread waited for a full worker queue */
