@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "cli/cli.h"
 #include "base/log.h"
 #include "base/opt.h"
 #include "sensor/sensor.h"
@@ -28,6 +29,7 @@ static const char *const top_usage =
 static const char *const sensor_usage =
     "usage: iaso sensor --read FILE [--read FILE ...] [options]\n"
     "       iaso sensor --interface IF [options]\n"
+    "       iaso sensor inventory PATH\n"
     "\n"
     "Reads packets from capture files (pcap or pcapng; several are merged in\n"
     "timestamp order) or from a live interface. Decodes Ethernet, VLAN, Linux\n"
@@ -234,8 +236,11 @@ main(int argc, char **argv)
         return EXIT_USAGE;
     }
     const char *cmd = argv[1];
-    if (strcmp(cmd, "sensor") == 0)
+    if (strcmp(cmd, "sensor") == 0) {
+        if (argc > 2 && strcmp(argv[2], "inventory") == 0)
+            return cmd_sensor_inventory(argc, argv);
         return cmd_sensor(argc, argv);
+    }
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("iaso %s\n", IASO_VERSION);
         return 0;

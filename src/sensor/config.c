@@ -84,6 +84,12 @@ const struct opt_def sensor_options[] = {
      "Memory for protocol parser state, all flows and workers together; a flow that does not "
      "fit is tracked without protocol parsing, and counted.",
      F(app_memcap)},
+    {"inventory", 0, OPT_STRING, "PATH", 0, 0, NULL,
+     "Keep an inventory of the hosts seen (roles, device facts, protocols, peers, device kind) "
+     "and write it to PATH as JSON when the sensor stops; `iaso sensor inventory PATH` shows it.",
+     F(inventory_path)},
+    {"inventory-max", 0, OPT_INT, "N", 16, 10000000, "65536",
+     "Most hosts in the inventory; hosts past it are counted, not added.", F(inventory_max)},
     {"site-key", 0, OPT_STRING, "PATH", 0, 0, "/var/lib/iaso/site.key",
      "The site's secret for pseudonymising patient identifiers (32 bytes, mode 0600), created "
      "on first run. The environment variable IASO_SITE_KEY, when set, replaces the default.",

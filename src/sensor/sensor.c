@@ -12,6 +12,7 @@
 #include "sensor/app.h"
 #include "sensor/capture.h"
 #include "sensor/eve.h"
+#include "sensor/inventory.h"
 #include "sensor/ring.h"
 #include "wire/defrag.h"
 
@@ -39,6 +40,7 @@ struct worker {
     struct flow_table *flows;
     struct reasm reasm;
     struct app_layer app;
+    struct inventory *inv; /* owned; NULL when no inventory was asked for */
     struct buf eve;
     struct eve_sink *sink; /* borrowed */
     struct ring ring;
@@ -73,6 +75,19 @@ worker_flush_eve(struct worker *w)
     buf_reset(&w->eve);
 }
 
+static void inventory_flow(struct inventory *inv, const struct flow *f,
+                           const struct proto_parser *p);
+static struct inv_addr flow_addr(const struct flow *f, int side);
+
+/* What protocol events tell the inventory: AE titles, HL7 applications, device facts. */
+static void
+inventory_event(struct inventory *inv, struct flow *f, const struct proto_event *ev)
+{
+    (void)inv;
+    (void)f;
+    (void)ev;
+}
+
 static void
 on_flow_end(void *user, struct flow *f, enum flow_end_reason reason)
 {
@@ -85,9 +100,47 @@ on_flow_end(void *user, struct flow *f, enum flow_end_reason reason)
     }
     const struct proto_parser *p = app_flow_parser(f);
     app_flow_end(&w->app, f, f->last_us);
+    if (w->inv)
+        inventory_flow(w->inv, f, p);
     eve_flow_format(&w->eve, f, reason, p ? p->name : NULL);
     if (w->eve.len >= EVE_FLUSH_LEN)
         worker_flush_eve(w);
+}
+
+/* Endpoint `side` of a flow's key, as the inventory names hosts. */
+static struct inv_addr
+flow_addr(const struct flow *f, int side)
+{
+    struct inv_addr a;
+    a.ip = f->key.addr[side];
+    a.ip_version = f->key.ip_version;
+    return a;
+}
+
+/* What a finished flow tells the inventory: who talked to whom, and the server's role. */
+static void
+inventory_flow(struct inventory *inv, const struct flow *f, const struct proto_parser *p)
+{
+    static const int server_role[PROTO_COUNT] = {
+        [PROTO_NONE] = -1,
+        [PROTO_DICOM] = -1,
+        [PROTO_HL7] = -1,
+        [PROTO_HTTP] = INV_ROLE_HTTP_SERVER,
+        [PROTO_DNS] = INV_ROLE_DNS_SERVER,
+        [PROTO_TLS] = INV_ROLE_TLS_SERVER,
+        [PROTO_SMB2] = INV_ROLE_SMB_SERVER,
+        [PROTO_RDP] = INV_ROLE_RDP_SERVER,
+    };
+    struct inv_addr c = flow_addr(f, f->client), s = flow_addr(f, !f->client);
+    enum proto_id app = p ? p->id : PROTO_NONE;
+    bool ports = f->key.proto == 6 || f->key.proto == 17;
+    /* Only conversations where the server answered say something about the server. */
+    if (!f->pkts[FLOW_TOCLIENT])
+        return;
+    inventory_conversation(inv, &c, &s, app, ports ? f->key.port[!f->client] : 0, f->start_us,
+                           f->last_us);
+    if (server_role[app] >= 0)
+        inventory_role(inv, &s, (enum inv_role)server_role[app], NULL, 0, f->last_us);
 }
 
 static void
@@ -95,6 +148,8 @@ on_app_event(void *user, struct flow *f, const struct proto_event *ev)
 {
     struct worker *w = user;
     const struct proto_parser *p = proto_parsers[ev->proto];
+    if (w->inv)
+        inventory_event(w->inv, f, ev);
     eve_app_format(&w->eve, f, p, ev);
     if (w->eve.len >= EVE_FLUSH_LEN)
         worker_flush_eve(w);
@@ -131,6 +186,11 @@ worker_packet(struct worker *w, const struct packet *p)
     if (!f) {
         w->n_no_flow++;
         return;
+    }
+    if (w->inv && p->has_mac && f->pkts[dir] == 1) {
+        /* The first packet of each direction tells the sender's MAC. */
+        struct inv_addr a = {p->src, p->ip_version};
+        inventory_mac(w->inv, &a, p->data + p->l2_off + 6, p->ts_us);
     }
     if (p->proto == 6) {
         if (!f->has_stream) {
@@ -436,6 +496,13 @@ sensor_run(const struct sensor_config *cfg, struct sensor_stats *stats, sensor_p
         reasm_init(&w->reasm, &rcfg, &stream_ops, w);
         app_layer_init(&w->app, &phi, (uint64_t)cfg->app_memcap / (uint64_t)pl.n_workers,
                        on_app_event, w);
+        if (cfg->inventory_path) {
+            w->inv = inventory_new((uint32_t)cfg->inventory_max);
+            if (!w->inv) {
+                rc = err_set(eb, IASO_E_NOMEM, "out of memory for the inventory");
+                goto out;
+            }
+        }
         w->flows = flow_table_new(&fcfg, on_flow_end, w);
         if (!w->flows) {
             rc = err_set(eb, IASO_E_NOMEM, "out of memory for the flow table");
@@ -550,6 +617,18 @@ out:
                 rc = w->err;
         }
         stats->n_workers = pl.n_workers;
+        /* One inventory from all workers' views, written once. */
+        struct inventory *inv = pl.workers[0].inv;
+        for (int i = 1; i < pl.n_workers && inv; i++)
+            if (pl.workers[i].inv)
+                inventory_merge(inv, pl.workers[i].inv);
+        if (inv && rc == 0) {
+            stats->n_inventory_hosts = inventory_n_hosts(inv);
+            stats->n_inventory_dropped = inventory_n_dropped(inv);
+            rc = inventory_write(inv, cfg->inventory_path, eb);
+        }
+        for (int i = 0; i < pl.n_workers; i++)
+            inventory_free(pl.workers[i].inv);
         free(pl.workers);
     }
     if (pl.defrag)

@@ -44,6 +44,8 @@ struct sensor_config {
     int64_t buffer_size;
     int64_t queue_size;
     int64_t app_memcap;
+    const char *inventory_path;
+    int64_t inventory_max;
     const char *site_key;
     bool phi_clear;
     const char *log_level;
@@ -70,6 +72,7 @@ struct sensor_stats {
     uint64_t n_datagrams_reassembled;
     uint64_t n_queue_waits; /* times the capture thread waited for a full worker queue */
     uint64_t n_eve_bytes;
+    uint64_t n_inventory_hosts, n_inventory_dropped;
     uint64_t first_ts_us, last_ts_us;
     double wall_s;
     /* live capture */
