@@ -21,3 +21,14 @@ proto_by_name(const char *name)
             return proto_parsers[i];
     return NULL;
 }
+
+const char *
+proto_name(enum proto_id id)
+{
+    static const char *const names[PROTO_COUNT] = {
+        [PROTO_NONE] = "other", [PROTO_DICOM] = "dicom", [PROTO_HL7] = "hl7",
+        [PROTO_HTTP] = "http",  [PROTO_DNS] = "dns",     [PROTO_TLS] = "tls",
+        [PROTO_SMB2] = "smb2",  [PROTO_RDP] = "rdp",
+    };
+    return id < PROTO_COUNT ? names[id] : "other";
+}

@@ -104,4 +104,7 @@ extern const struct proto_parser *const proto_parsers[PROTO_COUNT];
 
 const struct proto_parser *proto_by_name(const char *name);
 
+/* The protocol's name ("dicom", ...; "other" for PROTO_NONE), whether or not it is built in. */
+const char *proto_name(enum proto_id id);
+
 #endif

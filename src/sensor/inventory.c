@@ -447,7 +447,7 @@ inventory_to_json(const struct inventory *inv, struct buf *out)
         for (int p = 0; p < PROTO_COUNT; p++) {
             if (!h->n_client[p] && !h->n_server[p])
                 continue;
-            jsonw_key_str(&w, p == 0 || !proto_parsers[p] ? "other" : proto_parsers[p]->name);
+            jsonw_key_str(&w, proto_name((enum proto_id)p));
             jsonw_object_begin(&w);
             jsonw_key(&w, "as_client");
             jsonw_u64(&w, h->n_client[p]);
