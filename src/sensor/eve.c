@@ -65,7 +65,7 @@ eve_sink_close(struct eve_sink *s, struct errbuf *eb)
 }
 
 static const char *
-proto_name(uint8_t proto, char *tmp, size_t tmp_len)
+ip_proto_name(uint8_t proto, char *tmp, size_t tmp_len)
 {
     switch (proto) {
     case 6:
@@ -127,7 +127,7 @@ eve_header(struct jsonw *w, uint64_t ts_us, const struct flow *f, const char *ev
         jsonw_u64(w, f->key.port[ss]);
     }
     jsonw_key(w, "proto");
-    jsonw_str(w, proto_name(f->key.proto, tmp, sizeof(tmp)));
+    jsonw_str(w, ip_proto_name(f->key.proto, tmp, sizeof(tmp)));
 }
 
 static int
