@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: Apache-2.0
+// SMB2/3 over the NetBIOS session service (TCP 445 and 139): the file-share protocol that
+// ransomware uses to move laterally and to encrypt shares, parsed into one event per completed
+// request/response pair (login, share, file open, read, write, rename, delete, ...).
+//
+// Framing: NBSS messages (type 0x00; keepalives and session setup packets are skipped) each
+// carrying one SMB message. SMB2 messages (0xFE 'S' 'M' 'B') are parsed, compounded chains
+// included; SMB1 (0xFF 'S' 'M' 'B') is only looked at for its NEGOTIATE (the dialects offered);
+// SMB3 encrypted messages (0xFD 'S' 'M' 'B') are counted and reported once at the end of the flow.
+// Only the headers of a message are kept: a WRITE request or READ response keeps its fixed part
+// and its data bytes are skipped without being buffered.
+//
+// Requests are matched with their responses by message id, so a response's event names the file
+// and the request's parameters; file ids are mapped to names through a small per-flow table.
+// Requests whose response never came are reported (without a status) when the flow ends.
+//
+// SMB carries no patient data in its headers; file names can (a folder named after a patient),
+// but they are what the ransomware detectors read and are kept as they are, like HTTP URLs.
+#ifndef IASO_PROTO_SMB2_H
+#define IASO_PROTO_SMB2_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "proto/proto.h"
+
+/* Limits, each capping what an attacker controls. */
+#define SMB2_MSG_MAX 65536      /* bytes of one NBSS message kept for parsing (headers only) */
+#define SMB2_CHAIN_MAX 32       /* compounded commands parsed per message; clients send ~4 */
+#define SMB2_PENDING_MAX 64     /* requests awaiting a response; beyond it the oldest is dropped */
+#define SMB2_FILES_MAX 256      /* open file ids remembered per flow; beyond it the oldest goes */
+#define SMB2_TREES_MAX 16       /* tree ids (connected shares) remembered per flow */
+#define SMB2_NAME_MAX 256       /* bytes of a file or share name kept (UTF-8), longer is cut */
+#define SMB2_AUTH_NAME_MAX 64   /* bytes of an NTLMSSP user, domain or host name kept */
+#define SMB2_DIALECTS_MAX 16    /* SMB2 dialects kept from a NEGOTIATE request (5 exist) */
+#define SMB1_DIALECTS_MAX 16    /* SMB1 dialect strings kept from a NEGOTIATE (clients send ~8) */
+#define SMB1_DIALECT_LEN_MAX 24 /* bytes of one SMB1 dialect string kept ("NT LM 0.12") */
+
+enum smb2_event_kind {
+    SMB2_EV_NEGOTIATE = 1,
+    SMB2_EV_SESSION_SETUP,
+    SMB2_EV_TREE_CONNECT,
+    SMB2_EV_CREATE,
+    SMB2_EV_CLOSE,
+    SMB2_EV_READ,
+    SMB2_EV_WRITE,
+    SMB2_EV_RENAME,
+    SMB2_EV_DELETE,
+    SMB2_EV_SMB1_NEGOTIATE,
+    SMB2_EV_COMMAND,   /* any other command, by name */
+    SMB2_EV_ENCRYPTED, /* at the end of a flow that carried SMB3 encrypted messages */
+};
+
+/* One event; which fields are meaningful depends on kind (see smb2.c, smb2_eve). Strings are
+ * UTF-8 (converted from UTF-16LE), NUL-terminated, cut at their cap. */
+struct smb2_event {
+    uint16_t command;
+    bool has_status; /* false for a request whose response was not seen */
+    uint32_t status;
+    uint64_t message_id, session_id;
+    uint32_t tree_id;
+
+    /* NEGOTIATE */
+    uint16_t dialect;
+    uint16_t security_mode;
+    int n_client_dialects;
+    uint16_t client_dialects[SMB2_DIALECTS_MAX];
+    bool has_server_guid;
+    uint8_t server_guid[16];
+
+    /* SESSION_SETUP: from the NTLMSSP AUTHENTICATE message, when it was seen */
+    bool has_ntlmssp;
+    char user[SMB2_AUTH_NAME_MAX], domain[SMB2_AUTH_NAME_MAX], host[SMB2_AUTH_NAME_MAX];
+
+    /* TREE_CONNECT, and the share of file events */
+    char share[SMB2_NAME_MAX];
+    uint8_t share_type;  /* 1 disk, 2 pipe, 3 print; 0 unknown */
+    bool is_admin_share; /* IPC$, ADMIN$, C$ ... */
+
+    /* file events */
+    char filename[SMB2_NAME_MAX];
+    char new_name[SMB2_NAME_MAX]; /* RENAME */
+    bool is_pipe;                 /* a named pipe on IPC$ (svcctl, samr, ...) */
+    uint32_t access, disposition, options, create_action;
+    bool has_size;
+    uint64_t size; /* CREATE: end of file */
+    bool has_fid;
+    uint8_t fid[16];
+    uint64_t offset; /* READ, WRITE */
+    uint32_t length;
+    uint32_t ioctl;                /* IOCTL control code */
+    uint8_t info_type, info_class; /* SET_INFO / QUERY_INFO */
+
+    /* SMB1_NEGOTIATE */
+    int n_smb1_dialects;
+    char smb1_dialects[SMB1_DIALECTS_MAX][SMB1_DIALECT_LEN_MAX];
+
+    /* ENCRYPTED */
+    uint64_t n_encrypted;
+};
+
+extern const struct proto_parser smb2_parser;
+
+/* Names used in events, exposed for the detectors: "SMB2_COMMAND_CREATE", "STATUS_SUCCESS"
+ * (NULL when the code has no name here), "3.11". */
+const char *smb2_command_name(uint16_t command);
+const char *smb2_status_name(uint32_t status);
+const char *smb2_dialect_name(uint16_t dialect);
+
+#endif
