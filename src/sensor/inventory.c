@@ -315,15 +315,18 @@ classify(const struct inv_host *h, struct jsonw *w)
     const char *kind = "unknown";
     jsonw_key(w, "evidence");
     jsonw_array_begin(w);
-    if (has_role(h, INV_ROLE_DICOM_SCU, &d) && is_imaging_modality(h->facts[INV_FACT_MODALITY])) {
-        kind = "modality";
-        snprintf(why, sizeof(why), "DICOM SCU '%s' sends %s images", d,
-                 h->facts[INV_FACT_MODALITY]);
-        jsonw_str(w, why);
-    } else if (has_role(h, INV_ROLE_DICOM_SCP, &d)) {
+    /* A PACS also sends C-STORE (C-MOVE, forwarding) with the facts of the modalities whose
+     * images it holds, so serving DICOM decides first. */
+    if (has_role(h, INV_ROLE_DICOM_SCP, &d)) {
         kind = "pacs";
         snprintf(why, sizeof(why), "DICOM SCP '%s' serving %llu associations", d,
                  (unsigned long long)h->n_server[PROTO_DICOM]);
+        jsonw_str(w, why);
+    } else if (has_role(h, INV_ROLE_DICOM_SCU, &d) &&
+               is_imaging_modality(h->facts[INV_FACT_MODALITY])) {
+        kind = "modality";
+        snprintf(why, sizeof(why), "DICOM SCU '%s' sends %s images", d,
+                 h->facts[INV_FACT_MODALITY]);
         jsonw_str(w, why);
     } else if (has_role(h, INV_ROLE_HL7_SENDER, &d) && has_role(h, INV_ROLE_HL7_RECEIVER, NULL)) {
         kind = "hl7_interface_engine";

@@ -4,11 +4,15 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "base/buf.h"
+#include "proto/dicom.h"
+#include "proto/hl7.h"
+#include "proto/http.h"
 #include "sensor/app.h"
 #include "sensor/capture.h"
 #include "sensor/eve.h"
@@ -79,13 +83,81 @@ static void inventory_flow(struct inventory *inv, const struct flow *f,
                            const struct proto_parser *p);
 static struct inv_addr flow_addr(const struct flow *f, int side);
 
+static void
+inv_str(struct inventory *inv, const struct inv_addr *a, enum inv_fact fact, const char *v,
+        uint64_t ts)
+{
+    inventory_fact(inv, a, fact, v, strlen(v), ts);
+}
+
+/* An HL7 application as "application^facility" (the namespace ids), into out. */
+static size_t
+hl7_app(const struct hl7_hd *app, const struct hl7_hd *fac, char *out, size_t out_len)
+{
+    int n = snprintf(out, out_len, "%.*s^%.*s", (int)app->ns.len, app->ns.s, (int)fac->ns.len,
+                     fac->ns.s);
+    return n < 0 ? 0 : (size_t)n < out_len ? (size_t)n : out_len - 1;
+}
+
 /* What protocol events tell the inventory: AE titles, HL7 applications, device facts. */
 static void
 inventory_event(struct inventory *inv, struct flow *f, const struct proto_event *ev)
 {
-    (void)inv;
-    (void)f;
-    (void)ev;
+    struct inv_addr client = flow_addr(f, f->client), server = flow_addr(f, !f->client);
+    /* The host that sent the bytes of the event, and the one they went to. */
+    const struct inv_addr *from = ev->dir == FLOW_TOSERVER ? &client : &server;
+    const struct inv_addr *to = ev->dir == FLOW_TOSERVER ? &server : &client;
+    uint64_t ts = ev->ts_us;
+    if (ev->proto == PROTO_DICOM) {
+        if (ev->kind == DICOM_EVENT_ASSOCIATE_RQ) {
+            /* The requester names its implementation. */
+            const struct dicom_associate *a = ev->data;
+            inventory_fact(inv, from, INV_FACT_IMPLEMENTATION_VERSION,
+                           (const char *)a->implementation_version_name.ptr,
+                           a->implementation_version_name.len, ts);
+            inventory_fact(inv, from, INV_FACT_IMPLEMENTATION_CLASS_UID,
+                           (const char *)a->implementation_class_uid.ptr,
+                           a->implementation_class_uid.len, ts);
+        } else if (ev->kind == DICOM_EVENT_ASSOCIATE_AC) {
+            /* An accepted association: both sides' roles are certain now. */
+            const struct dicom_associate *a = ev->data;
+            inventory_role(inv, &client, INV_ROLE_DICOM_SCU, a->calling_ae, strlen(a->calling_ae),
+                           ts);
+            inventory_role(inv, &server, INV_ROLE_DICOM_SCP, a->called_ae, strlen(a->called_ae),
+                           ts);
+            inventory_fact(inv, &server, INV_FACT_IMPLEMENTATION_VERSION,
+                           (const char *)a->implementation_version_name.ptr,
+                           a->implementation_version_name.len, ts);
+            inventory_fact(inv, &server, INV_FACT_IMPLEMENTATION_CLASS_UID,
+                           (const char *)a->implementation_class_uid.ptr,
+                           a->implementation_class_uid.len, ts);
+        } else if (ev->kind == DICOM_EVENT_DIMSE) {
+            const struct dicom_dimse *d = ev->data;
+            /* A C-STORE-RQ carries the facts of the equipment that made the object; they are
+             * put on the host that sent it. */
+            if (d->command_field == 0x0001 && d->data_set_parsed) {
+                inv_str(inv, from, INV_FACT_MODALITY, d->modality, ts);
+                inv_str(inv, from, INV_FACT_MANUFACTURER, d->manufacturer, ts);
+                inv_str(inv, from, INV_FACT_MODEL, d->model, ts);
+                inv_str(inv, from, INV_FACT_STATION_NAME, d->station_name, ts);
+                inv_str(inv, from, INV_FACT_SOFTWARE_VERSIONS, d->software_versions, ts);
+                inv_str(inv, from, INV_FACT_SERIAL_NUMBER, d->device_serial_number, ts);
+            }
+        }
+    } else if (ev->proto == PROTO_HL7 && ev->kind == HL7_EVENT_MESSAGE) {
+        const struct hl7_message *m = ev->data;
+        char app[2 * HL7_STR_MAX + 2];
+        size_t n = hl7_app(&m->sending_application, &m->sending_facility, app, sizeof(app));
+        if (n > 1)
+            inventory_role(inv, from, INV_ROLE_HL7_SENDER, app, n, ts);
+        n = hl7_app(&m->receiving_application, &m->receiving_facility, app, sizeof(app));
+        if (n > 1 && !m->has_msa)
+            inventory_role(inv, to, INV_ROLE_HL7_RECEIVER, app, n, ts);
+    } else if (ev->proto == PROTO_HTTP && ev->kind == HTTP_EVENT_TXN) {
+        const struct http_txn *t = ev->data;
+        if (t->is_fhir)
+            inventory_role(inv, &server, INV_ROLE_FHIR_SERVER, NULL, 0, ts);
+    }
 }
 
 static void
