@@ -37,8 +37,8 @@ cap_start "$srv" "$out/input.pcap" -i eth0 -s 0 tcp
 
 for port in 443 8443; do
     # "Q" on stdin: s_client ends the session after the handshake.
-    echo Q | cap_in "$cli" openssl s_client -connect "$sip:$port" -servername pacs.hospital.test \
-        -alpn http/1.1 -quiet >/dev/null 2>&1 || true
+    echo Q | cap_in "$cli" timeout 10 openssl s_client -connect "$sip:$port" \
+        -servername pacs.hospital.test -alpn http/1.1 -brief >/dev/null 2>&1 || true
     sleep 0.1
 done
 # The exit status of s_client says little (Q closes without a clean shutdown); curl's does.

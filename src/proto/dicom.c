@@ -140,6 +140,8 @@ static const struct {
 static int
 uid_index(const char *uid, size_t len)
 {
+    if (!uid || len == 0)
+        return -1;
     for (size_t i = 0; i < sizeof(dicom_uids) / sizeof(dicom_uids[0]); i++)
         if (strlen(dicom_uids[i].uid) == len && memcmp(dicom_uids[i].uid, uid, len) == 0)
             return (int)i;
@@ -600,13 +602,12 @@ associate_parse(struct dicom_flow *f, const struct proto_ctx *ctx, int dir, uint
         f->assoc.accepted = true;
         for (uint32_t i = 0; i < a.n_contexts; i++) {
             const struct dicom_pctx *pc = &f->pctx[i];
-            f->ts_of_pc[pc->id] = (uint8_t)(pc->result == 0 && pc->n_transfer_syntaxes
-                                                ? ts_kind(dicom_pctx_ts(pc, 0))
-                                                : TS_UNKNOWN);
+            f->ts_of_pc[pc->id] =
+                (uint8_t)(pc->result == 0 && pc->n_transfer_syntaxes ? ts_kind(dicom_pctx_ts(pc, 0))
+                                                                     : TS_UNKNOWN);
         }
     }
-    emit(ctx,
-         type == DICOM_PDU_ASSOCIATE_RQ ? DICOM_EVENT_ASSOCIATE_RQ : DICOM_EVENT_ASSOCIATE_AC,
+    emit(ctx, type == DICOM_PDU_ASSOCIATE_RQ ? DICOM_EVENT_ASSOCIATE_RQ : DICOM_EVENT_ASSOCIATE_AC,
          dir, ts_us, &a);
     return 0;
 }
@@ -796,10 +797,9 @@ static bool
 vr_is_long(const uint8_t *vr)
 {
     /* PS3.5 7.1.2: these VRs have 2 reserved bytes and a 4-byte length. */
-    static const char long_vrs[][2] = {{'O', 'B'}, {'O', 'D'}, {'O', 'F'}, {'O', 'L'},
-                                       {'O', 'V'}, {'O', 'W'}, {'S', 'Q'}, {'S', 'V'},
-                                       {'U', 'C'}, {'U', 'N'}, {'U', 'R'}, {'U', 'T'},
-                                       {'U', 'V'}};
+    static const uint8_t long_vrs[][2] = {
+        {'O', 'B'}, {'O', 'D'}, {'O', 'F'}, {'O', 'L'}, {'O', 'V'}, {'O', 'W'}, {'S', 'Q'},
+        {'S', 'V'}, {'U', 'C'}, {'U', 'N'}, {'U', 'R'}, {'U', 'T'}, {'U', 'V'}};
     for (size_t i = 0; i < sizeof(long_vrs) / sizeof(long_vrs[0]); i++)
         if (vr[0] == long_vrs[i][0] && vr[1] == long_vrs[i][1])
             return true;
@@ -817,8 +817,7 @@ ds_32(const struct ds_reader *r, const uint8_t *p)
 {
     return r->ts == TS_EXPLICIT_BE
                ? load_be32(p)
-               : (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-                     (uint32_t)p[3] << 24;
+               : (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 static enum dicom_match
@@ -835,12 +834,14 @@ match_kind(const char *v, size_t len)
 
 /* Where a stored object's leading element goes, and as what. */
 static char *
-store_slot(struct dicom_dimse *m, uint32_t tag, enum phi_class *cls, bool *is_patient)
+store_slot(struct dicom_dimse *m, uint32_t tag, enum phi_class *cls, bool *is_patient, size_t *cap)
 {
     *is_patient = false;
     *cls = PHI_OTHER;
+    *cap = DICOM_VALUE_MAX; /* and PHI_VALUE_MAX for the patient fields */
     switch (tag) {
     case 0x00080016:
+        *cap = sizeof(m->sop_class);
         return m->sop_class;
     case 0x00080060:
         return m->modality;
@@ -890,13 +891,14 @@ ds_element(struct dicom_dimse *m, struct ds_reader *r, const struct proto_ctx *c
     if (r->mode == DS_STORE) {
         enum phi_class cls;
         bool is_patient;
-        char *slot = store_slot(m, r->tag, &cls, &is_patient);
+        size_t cap;
+        char *slot = store_slot(m, r->tag, &cls, &is_patient, &cap);
         if (!slot || is_seq)
             return;
         if (is_patient)
             phi_pseudonymise(ctx->phi, cls, v, len, slot);
         else
-            copy_trimmed(slot, DICOM_VALUE_MAX, v, len);
+            copy_trimmed(slot, cap, v, len);
         return;
     }
     /* DS_QUERY */
@@ -1028,8 +1030,8 @@ ds_header(struct dicom_dimse *m, struct ds_reader *r, const struct proto_ctx *ct
 
 /* Feeds data-set bytes of the pending command. */
 static int
-ds_feed(struct dicom_dimse *m, struct ds_reader *r, const struct proto_ctx *ctx,
-        const uint8_t *p, size_t len)
+ds_feed(struct dicom_dimse *m, struct ds_reader *r, const struct proto_ctx *ctx, const uint8_t *p,
+        size_t len)
 {
     size_t off = 0;
     while (off < len && !r->stop) {
@@ -1079,8 +1081,8 @@ ds_feed(struct dicom_dimse *m, struct ds_reader *r, const struct proto_ctx *ctx,
 
 /* Bytes of a PDV's data: a command fragment or a data-set fragment. */
 static int
-pdv_data(struct dicom_flow *f, const struct proto_ctx *ctx, int dir, const uint8_t *p,
-         size_t len, uint64_t ts_us)
+pdv_data(struct dicom_flow *f, const struct proto_ctx *ctx, int dir, const uint8_t *p, size_t len,
+         uint64_t ts_us)
 {
     struct dicom_dir *d = &f->dir[dir];
     if (d->pdv_mch & 1) {
@@ -1146,8 +1148,8 @@ pdv_end(struct dicom_flow *f, const struct proto_ctx *ctx, int dir, uint64_t ts_
 
 /* P-DATA-TF body bytes. */
 static int
-pdata_feed(struct dicom_flow *f, const struct proto_ctx *ctx, int dir, const uint8_t *p,
-           size_t len, uint64_t ts_us)
+pdata_feed(struct dicom_flow *f, const struct proto_ctx *ctx, int dir, const uint8_t *p, size_t len,
+           uint64_t ts_us)
 {
     struct dicom_dir *d = &f->dir[dir];
     size_t off = 0;
@@ -1281,19 +1283,39 @@ dicom_parse(void *state, const struct proto_ctx *ctx, int dir, const uint8_t *da
         }
     }
 out:
-    if (rc < 0)
+    if (rc < 0) {
+        /* What the association did so far is still worth a summary. Its counters change only
+         * at PDU and message boundaries, so it is the same whatever the split. */
+        assoc_emit(f, ctx, dir, ts_us, "parse_error");
         s->failed = true;
+    }
     return rc;
 }
 
 static int
 dicom_gap(void *state, const struct proto_ctx *ctx, int dir, size_t len)
 {
-    (void)state;
+    struct dicom_state *s = state;
     (void)ctx;
-    (void)dir;
-    (void)len;
-    /* PDU boundaries are lost: nothing after a gap can be trusted. */
+    if (dir != PROTO_TOSERVER && dir != PROTO_TOCLIENT)
+        return IASO_E_INVAL;
+    struct dicom_flow *f = s->flow;
+    if (!f || s->failed)
+        return IASO_E_TRUNC;
+    struct dicom_dir *d = &f->dir[dir];
+    /* Bytes lost inside a data-set fragment (pixel data, mostly) are only counted: the PDV
+     * boundaries are still known. Anywhere else PDU boundaries are lost and we give up. */
+    if (d->hdr_have == DICOM_PDU_HDR_LEN && d->pdu_type == DICOM_PDU_P_DATA &&
+        d->pdv_have == DICOM_PDV_HDR_LEN && !(d->pdv_mch & 1) && len < d->pdv_left) {
+        d->pdv_left -= (uint32_t)len;
+        d->pdu_left -= (uint32_t)len;
+        if (d->pending) {
+            d->dimse.data_set_len += len;
+            d->ds.stop = true; /* the element stream is lost; what was read stays */
+        }
+        return 0;
+    }
+    s->failed = true;
     return IASO_E_TRUNC;
 }
 
@@ -1350,9 +1372,9 @@ eve_hex16(struct jsonw *w, uint32_t v, int digits)
 static const char *
 pdu_name(uint8_t type)
 {
-    static const char *const names[] = {NULL,           "A-ASSOCIATE-RQ", "A-ASSOCIATE-AC",
-                                        "A-ASSOCIATE-RJ", "P-DATA-TF",    "A-RELEASE-RQ",
-                                        "A-RELEASE-RP", "A-ABORT"};
+    static const char *const names[] = {
+        NULL,        "A-ASSOCIATE-RQ", "A-ASSOCIATE-AC", "A-ASSOCIATE-RJ",
+        "P-DATA-TF", "A-RELEASE-RQ",   "A-RELEASE-RP",   "A-ABORT"};
     return type < sizeof(names) / sizeof(names[0]) && names[type] ? names[type] : "unknown";
 }
 
@@ -1611,11 +1633,11 @@ dicom_eve(const struct proto_event *ev, struct jsonw *w)
             if (r->reason < sizeof(user) / sizeof(user[0]))
                 why = user[r->reason];
         } else if (r->source == 2) {
-            why = r->reason == 1 ? "no_reason"
+            why = r->reason == 1   ? "no_reason"
                   : r->reason == 2 ? "protocol_version_not_supported"
                                    : NULL;
         } else if (r->source == 3) {
-            why = r->reason == 1 ? "temporary_congestion"
+            why = r->reason == 1   ? "temporary_congestion"
                   : r->reason == 2 ? "local_limit_exceeded"
                                    : NULL;
         }

@@ -32,14 +32,21 @@
 //   DICOM_EVENT_RELEASE        struct dicom_release     (A-RELEASE-RQ and -RP)
 //   DICOM_EVENT_ABORT          struct dicom_abort
 //   DICOM_EVENT_DIMSE          struct dicom_dimse       (one per command message)
-//   DICOM_EVENT_ASSOCIATION    struct dicom_association (at release, abort, reject or flow end)
+//   DICOM_EVENT_ASSOCIATION    struct dicom_association (at release, abort, reject, flow end or
+//                                                       give-up)
 // Pointers in the event structs borrow the parser's buffers and are valid during emit() only.
 //
 // Give-ups (parse() returns a negative code, which the caller counts): an unknown PDU type, a
 // non-P-DATA PDU longer than DICOM_PDU_MAX, items that overrun their PDU, more than
 // DICOM_CONTEXTS_MAX presentation contexts or DICOM_ITEMS_MAX items, a PDV that overruns its PDU,
 // a command set longer than DICOM_COMMAND_MAX or malformed, sequences nested deeper than
-// DICOM_DEPTH_MAX, and gaps in the stream.
+// DICOM_DEPTH_MAX, and gaps in the stream except inside a data-set fragment (those bytes are
+// counted, and the rest of that data set is no longer read).
+//
+// Memory: state_len is a pointer and a flag; the first parse() allocates ~24 KiB per flow (two
+// pending DIMSE messages with their query keys, the context table), plus, while one is being
+// assembled, a non-P-DATA PDU (at most DICOM_PDU_MAX) and a command set (at most
+// DICOM_COMMAND_MAX). Data sets are never buffered. end() frees it all.
 #ifndef IASO_PROTO_DICOM_H
 #define IASO_PROTO_DICOM_H
 
@@ -152,10 +159,10 @@ enum dicom_match {
 };
 
 struct dicom_key {
-    uint32_t tag;         /* group << 16 | element */
-    const char *keyword;  /* "PatientName", ...; NULL for tags without a name here */
+    uint32_t tag;        /* group << 16 | element */
+    const char *keyword; /* "PatientName", ...; NULL for tags without a name here */
     enum dicom_match match;
-    bool is_patient;            /* the value, if any, is a pseudonym */
+    bool is_patient;           /* the value, if any, is a pseudonym */
     char value[PHI_VALUE_MAX]; /* non-patient keys: the value; patient keys: the pseudonym of an
                                   exact value; empty otherwise */
 };
@@ -218,12 +225,13 @@ struct dicom_dimse {
 struct dicom_association {
     char calling_ae[DICOM_AE_MAX];
     char called_ae[DICOM_AE_MAX];
-    const char *end; /* "release", "abort", "reject" or "flow_end" */
+    const char *end; /* "release", "abort", "reject", "flow_end" or "parse_error" (the parser
+                        gave up on the flow) */
     bool accepted;
     uint32_t n_echo, n_store, n_find, n_move, n_get, n_other; /* requests */
-    uint32_t n_failures; /* responses with a failure status */
-    uint64_t store_bytes;     /* data-set bytes of C-STORE-RQs */
-    uint64_t pdata_bytes[2];  /* P-DATA-TF PDU bytes, by direction */
+    uint32_t n_failures;                                      /* responses with a failure status */
+    uint64_t store_bytes;                                     /* data-set bytes of C-STORE-RQs */
+    uint64_t pdata_bytes[2]; /* P-DATA-TF PDU bytes, by direction */
 };
 
 /* Names: a UID's keyword ("CTImageStorage", ...) or NULL; a command field's name ("C-STORE-RQ")

@@ -142,6 +142,8 @@ dns_text_put(struct dns_text *t, const void *s, size_t n)
     size_t room = t->cap - 1 - t->len;
     if (n > room)
         n = room;
+    if (n == 0 || !s)
+        return;
     memcpy(t->p + t->len, s, n);
     t->len += n;
     t->p[t->len] = '\0';
@@ -328,20 +330,16 @@ dns_rdata_decode(const uint8_t *msg, size_t off, size_t rdlen, struct dns_rr *rr
 }
 
 /*
- * Walks n records of one section from *off. Records of the answer and authority sections go into
- * the event while it has room. Returns 0 or the anomaly that ended the walk (the message is not
- * followed past it).
+ * Walks the count records of one section from *off (at most DNS_SECTION_RRS_MAX). Records of the
+ * answer and authority sections go into the event while it has room. Returns 0 or the anomaly
+ * that ended the walk (the message is not followed past it).
  */
 static uint32_t
 dns_section_walk(const uint8_t *msg, size_t msg_len, size_t *off, uint16_t count, uint8_t section,
                  struct dns_event *ev, uint16_t *n_walked)
 {
     uint32_t anom = 0;
-    uint16_t n = count;
-    if (n > DNS_SECTION_RRS_MAX) {
-        n = DNS_SECTION_RRS_MAX;
-        ev->anomalies |= DNS_ANOM_RRS_CAPPED;
-    }
+    uint16_t n = count > DNS_SECTION_RRS_MAX ? DNS_SECTION_RRS_MAX : count;
     for (uint16_t i = 0; i < n; i++) {
         if (*off >= msg_len)
             return DNS_ANOM_COUNT_MISMATCH;
@@ -373,7 +371,8 @@ dns_section_walk(const uint8_t *msg, size_t msg_len, size_t *off, uint16_t count
         rr->name_len = name.len;
         ev->anomalies |= dns_rdata_decode(msg, rd_off, rdlen, rr);
     }
-    return 0;
+    /* Past the cap the next section's start is unknown: the walk of the message ends here. */
+    return n < count ? DNS_ANOM_RRS_CAPPED : 0;
 }
 
 /*

@@ -2,9 +2,11 @@
 // HL7 v2 over MLLP and without it: framing, segment splitting with the message's own encoding
 // characters, MSH/MSA/ERR facts, batches, and pseudonymised patient identifiers (see hl7.h).
 //
-// The state machine works on one byte at a time and keeps only the segment being read (its first
-// HL7_SEG_KEEP bytes), the facts of the open message and of the open batch, so it resumes at any
-// byte boundary and its memory does not depend on the input.
+// The state machine works on one byte at a time (with a fast path that takes runs of ordinary
+// bytes in one go, so a large OBX costs a scan and one copy) and keeps only the segment being
+// read (its first HL7_SEG_KEEP bytes), the facts of the open message and of the open batch, so it
+// resumes at any byte boundary and its memory does not depend on the input. Field values are
+// borrowed views (struct bytes) into that segment buffer, split with bounds-checked memchr.
 #include "proto/hl7.h"
 
 #include <stdlib.h>
@@ -473,6 +475,58 @@ dir_byte(struct hl7_dir *d, const struct proto_ctx *ctx, int dir, uint64_t ts_us
     seg_byte(d, ctx, dir, ts_us, b);
 }
 
+static bool
+is_special(uint8_t b)
+{
+    return b == '\r' || b == '\n' || b == MLLP_SB || b == MLLP_EB;
+}
+
+/*
+ * The fast path: how many bytes from p on dir_byte() would only append to the segment being read
+ * (or skip, in an oversize frame). Big OBX values pass through here in one go. Zero when the
+ * next byte needs dir_byte().
+ */
+static size_t
+plain_run(const struct hl7_dir *d, const uint8_t *p, size_t len)
+{
+    if (d->line_skip)
+        return 0;
+    if (d->in_frame && !d->frame_skip) {
+        if (d->frame_len >= HL7_MSG_MAX)
+            return 0;
+        uint64_t room = HL7_MSG_MAX - d->frame_len;
+        if (len > room)
+            len = (size_t)room;
+    }
+    size_t n = 0;
+    if (d->frame_skip) {
+        while (n < len && p[n] != MLLP_SB && p[n] != MLLP_EB)
+            n++;
+    } else {
+        while (n < len && !is_special(p[n]))
+            n++;
+    }
+    return n;
+}
+
+/* Applies a run found by plain_run(): what dir_byte() would do byte by byte. */
+static void
+take_run(struct hl7_dir *d, const uint8_t *p, size_t n)
+{
+    if (d->in_frame)
+        d->frame_len += n;
+    if (d->frame_skip)
+        return;
+    size_t room = sizeof(d->seg) - d->seg_len;
+    size_t keep = n < room ? n : room;
+    if (keep)
+        memcpy(d->seg + d->seg_len, p, keep);
+    d->seg_len += keep;
+    if (keep < n)
+        d->seg_trunc = true;
+    d->seg_total += n;
+}
+
 static struct hl7_dir *
 dir_get(struct hl7_state *st, int dir)
 {
@@ -495,8 +549,16 @@ hl7_parse(void *state, const struct proto_ctx *ctx, int dir, const uint8_t *data
     struct hl7_dir *d = dir_get(state, dir);
     if (!d)
         return -1; /* out of memory: give up on the flow */
-    for (size_t i = 0; i < len; i++)
-        dir_byte(d, ctx, dir, ts_us, data[i]);
+    size_t i = 0;
+    while (i < len) {
+        size_t n = plain_run(d, data + i, len - i);
+        if (n) {
+            take_run(d, data + i, n);
+            i += n;
+        } else {
+            dir_byte(d, ctx, dir, ts_us, data[i++]);
+        }
+    }
     return 0;
 }
 
@@ -552,7 +614,7 @@ hl7_probe(const uint8_t *data, size_t len, int dir)
     bool mllp = data[0] == MLLP_SB;
     if (mllp)
         off = 1;
-    /* "MSH" (or FHS/BHS), a separator, two to five encoding characters, the separator again. */
+    /* "MSH" (or FHS/BHS), a separator, one to five encoding characters, the separator again. */
     static const char *const ids[] = {"MSH", "FHS", "BHS"};
     bool prefix = false;
     for (size_t k = 0; k < 3; k++) {

@@ -10,12 +10,18 @@
 // transaction event is emitted per request/response pair when the response ends, or at end() /
 // give-up with what there is.
 //
-// Patient data: query strings and bodies never reach an event. The url keeps its path and the
-// names of its query parameters with their values dropped ("/a?name=&birthdate="). A FHIR
+// Patient data: query strings and bodies never reach an event. The url (and the Referer, as
+// http_refer) keeps scheme, host and path and the names of its query parameters with their
+// values dropped ("/a?name=&birthdate="); user:password@ in an absolute url is dropped. A FHIR
 // request (path after an optional base such as /fhir or /baseR4 starting with a resource type,
 // or a FHIR content type) gets a "fhir" object: resource_type, interaction, operation, the
 // resource id, and the query parameter names only. A Patient id is a patient identifier: it is
-// pseudonymised (PHI_ID) both in fhir.id and in the url.
+// pseudonymised (PHI_ID) in fhir.id, and in any url the segment after a "Patient" segment is
+// replaced by its pseudonym, FHIR base recognised or not. Other path segments stay as sent.
+//
+// Memory per flow: the state (under 256 bytes), one HTTP_TARGET_MAX scratch buffer (zeroed after
+// each request line and before it is freed), and one struct http_txn (about 3 KiB) per pending
+// request, so at most about 100 KiB with HTTP_PENDING_MAX requests pipelined.
 //
 // Limits, and what happens past them:
 //   HTTP_LINE_MAX      8 KiB per request/status/header/chunk-size line: anomaly, give up.

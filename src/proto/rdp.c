@@ -93,8 +93,9 @@ rdp_cookie_read(struct cursor *c, struct rdp_event *ev)
     static const char mstshash[] = "Cookie: mstshash=";
     const uint8_t *p = cursor_pos(c);
     size_t left = cursor_left(c);
-    /* No line: nothing, or just the request (and the 36-byte correlation info after it). */
-    if (left == 0 || (p[0] == RDP_NEG_REQ && (left == RDP_NEG_LEN || left == RDP_NEG_LEN + 36)))
+    /* No line: nothing, or just a negotiation structure (type 1..6, not text) and perhaps the
+     * 36-byte correlation info after it. */
+    if (left == 0 || (p[0] < 0x20 && (left == RDP_NEG_LEN || left == RDP_NEG_LEN + 36)))
         return;
     size_t end = 0;
     while (end + 1 < left && !(p[end] == '\r' && p[end + 1] == '\n'))

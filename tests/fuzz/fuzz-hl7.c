@@ -3,7 +3,8 @@
 // directions, each fed in pieces of a chosen size and optionally preceded by a gap; the parser's
 // probe runs on each direction's first record, end() runs at the end, and every event is written
 // as EVE JSON. The target aborts when an invariant breaks (an event of an unknown kind or the
-// wrong direction, a patient value that is not a pseudonym, a length over its cap).
+// wrong direction, a patient value that is not a pseudonym, a listed segment id that is not one,
+// a length over its cap, or different events when the same input is fed one byte at a time).
 //
 // Record: [flags][len hi][len lo][payload: len bytes, fewer when the input ends]
 //   flags bit 0: direction; bit 1: a gap of 100 bytes before the payload;
@@ -27,8 +28,9 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 struct run {
-    int cur_dir; /* direction being fed; -1 in end() */
-    struct buf out;
+    int cur_dir;    /* direction being fed; -1 in end() */
+    struct buf out; /* the current event */
+    struct buf all; /* every event, for comparing splits */
 };
 
 static void
@@ -84,21 +86,21 @@ on_event(void *user, const struct proto_event *ev)
     hl7_parser.eve(ev, &w);
     jsonw_object_end(&w);
     CHECK(jsonw_end(&w) == 0);
+    CHECK(buf_append(&run->all, run->out.ptr, run->out.len) == 0);
+    CHECK(buf_append_char(&run->all, '\n') == 0);
 }
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* Runs the conversation; every event's JSON is appended to run->all. bytewise: feed one byte at
+ * a time whatever the records say. */
+static void
+run_conv(struct run *run, const uint8_t *data, size_t size, bool bytewise)
 {
     struct phi phi;
     phi_init_test(&phi, 0x42);
-    struct run run = {.cur_dir = 0};
-    buf_init(&run.out, 1u << 20);
-    struct proto_ctx ctx = {on_event, &run, &phi};
+    struct proto_ctx ctx = {on_event, run, &phi};
     void *state = calloc(1, hl7_parser.state_len);
-    if (!state) {
-        buf_release(&run.out);
-        return 0;
-    }
+    if (!state)
+        return;
     bool probed[2] = {false, false};
     bool gave_up = false;
     struct cursor c;
@@ -110,13 +112,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             len = cursor_left(&c);
         struct bytes p = cursor_take(&c, len);
         int dir = flags & 1;
-        size_t chunk = flags >> 2;
+        size_t chunk = bytewise ? 1 : flags >> 2;
         if (!probed[dir] && p.len) {
             enum proto_probe r = hl7_parser.probe(p.ptr, p.len, dir);
             CHECK(r == PROTO_PROBE_NO || r == PROTO_PROBE_YES || r == PROTO_PROBE_NEED_MORE);
             probed[dir] = true;
         }
-        run.cur_dir = dir;
+        run->cur_dir = dir;
         if (flags & 2)
             CHECK(hl7_parser.gap(state, &ctx, dir, 100) == 0);
         if (chunk == 0)
@@ -127,9 +129,27 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 gave_up = true;
         }
     }
-    run.cur_dir = -1;
+    run->cur_dir = -1;
     hl7_parser.end(state, &ctx, 0);
     free(state);
-    buf_release(&run.out);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    /* The same events whatever the split: as the records say, then one byte at a time. */
+    struct run a = {0}, b = {0};
+    buf_init(&a.out, 1u << 20);
+    buf_init(&a.all, 64u << 20);
+    buf_init(&b.out, 1u << 20);
+    buf_init(&b.all, 64u << 20);
+    run_conv(&a, data, size, false);
+    run_conv(&b, data, size, true);
+    CHECK(a.all.len == b.all.len &&
+          (a.all.len == 0 || memcmp(a.all.ptr, b.all.ptr, a.all.len) == 0));
+    buf_release(&a.out);
+    buf_release(&a.all);
+    buf_release(&b.out);
+    buf_release(&b.all);
     return 0;
 }

@@ -4358,12 +4358,11 @@ pdata(uint8_t *out, uint8_t mch, const void *data, size_t len)
  *   (0000,0100) US CommandField 0x0001, (0000,0110) US MessageID 7,
  *   (0000,0700) US Priority 0, (0000,0800) US CommandDataSetType 0x0000 */
 static const uint8_t store_cmd[] = {
-    0x00, 0x00, 0x02, 0x00, 0x1a, 0x00, 0x00, 0x00, '1',  '.',  '2',  '.',  '8',  '4',
-    '0',  '.',  '1',  '0',  '0',  '0',  '8',  '.',  '5',  '.',  '1',  '.',  '4',  '.',
-    '1',  '.',  '1',  '.',  '7',  0x00, 0x00, 0x00, 0x00, 0x01, 0x02, 0x00, 0x00, 0x00,
-    0x01, 0x00, 0x00, 0x00, 0x10, 0x01, 0x02, 0x00, 0x00, 0x00, 0x07, 0x00, 0x00, 0x00,
-    0x00, 0x07, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x08, 0x02, 0x00,
-    0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x02, 0x00, 0x1a, 0x00, 0x00, 0x00, '1',  '.',  '2',  '.',  '8',  '4',  '0',
+    '.',  '1',  '0',  '0',  '0',  '8',  '.',  '5',  '.',  '1',  '.',  '4',  '.',  '1',  '.',
+    '1',  '.',  '7',  0x00, 0x00, 0x00, 0x00, 0x01, 0x02, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00,
+    0x00, 0x10, 0x01, 0x02, 0x00, 0x00, 0x00, 0x07, 0x00, 0x00, 0x00, 0x00, 0x07, 0x02, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x08, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00,
 };
 
 /* The echo association (context 1 accepted as implicit VR LE) followed by msgs[2..]. */
@@ -4387,9 +4386,9 @@ test_store_large(void **state)
     size_t cmd_len = pdata(cmd, 0x03, store_cmd, sizeof(store_cmd));
     /* (0008,0060) Modality "OT", (0010,0010) PatientName "TEST^PATIENT",
      * (7fe0,0010) PixelData, 1 MiB (implicit VR LE). */
-    static const uint8_t head[] = {0x08, 0x00, 0x60, 0x00, 0x02, 0x00, 0x00, 0x00, 'O',  'T',
-                                   0x10, 0x00, 0x10, 0x00, 0x0c, 0x00, 0x00, 0x00, 'T',  'E',
-                                   'S',  'T',  '^',  'P',  'A',  'T',  'I',  'E',  'N',  'T',
+    static const uint8_t head[] = {0x08, 0x00, 0x60, 0x00, 0x02, 0x00, 0x00, 0x00, 'O', 'T',
+                                   0x10, 0x00, 0x10, 0x00, 0x0c, 0x00, 0x00, 0x00, 'T', 'E',
+                                   'S',  'T',  '^',  'P',  'A',  'T',  'I',  'E',  'N', 'T',
                                    0xe0, 0x7f, 0x10, 0x00, 0x00, 0x00, 0x10, 0x00};
     uint8_t *ds = calloc(1, sizeof(head) + 16 + (size_t)N_PIECES * (PIECE + 12));
     assert_non_null(ds);
@@ -4468,15 +4467,56 @@ test_deep_sequences(void **state)
     free(ev);
 }
 
+/* Values longer than what the event keeps are cut: UIDs at 64 characters, others at
+ * DICOM_VALUE_MAX - 1. */
+static void
+test_long_values(void **state)
+{
+    (void)state;
+    uint8_t cmd[256];
+    size_t cmd_len = pdata(cmd, 0x03, store_cmd, sizeof(store_cmd));
+    /* (0008,0016) SOPClassUID of 100 '1's, (0008,0070) Manufacturer of 300 'M's. */
+    uint8_t body[8 + 100 + 8 + 300];
+    size_t n = 0;
+    static const uint8_t t1[] = {0x08, 0x00, 0x16, 0x00, 100, 0x00, 0x00, 0x00};
+    static const uint8_t t2[] = {0x08, 0x00, 0x70, 0x00, 0x2c, 0x01, 0x00, 0x00};
+    memcpy(body + n, t1, 8);
+    n += 8;
+    memset(body + n, '1', 100);
+    n += 100;
+    memcpy(body + n, t2, 8);
+    n += 8;
+    memset(body + n, 'M', 300);
+    n += 300;
+    uint8_t ds[sizeof(body) + 12];
+    size_t ds_len = pdata(ds, 0x02, body, n);
+    struct harness_msg m[4];
+    m[2] = (struct harness_msg){0, cmd, cmd_len};
+    m[3] = (struct harness_msg){0, ds, ds_len};
+    char *ev = NULL;
+    assert_int_equal(run_after_echo_assoc(m, 4, &ev), 0);
+    char want[512];
+    char v[DICOM_VALUE_MAX];
+    memset(v, '1', DICOM_UID_MAX - 1);
+    v[DICOM_UID_MAX - 1] = '\0';
+    snprintf(want, sizeof(want), "\"sop_class\":\"%s\",", v);
+    has(ev, want);
+    memset(v, 'M', DICOM_VALUE_MAX - 1);
+    v[DICOM_VALUE_MAX - 1] = '\0';
+    snprintf(want, sizeof(want), "\"manufacturer\":\"%s\",", v);
+    has(ev, want);
+    free(ev);
+}
+
 /* An A-ASSOCIATE-RQ with n presentation contexts (Verification, implicit VR LE). */
 static size_t
 associate_rq(uint8_t *out, size_t n_ctx)
 {
     size_t o = 6;
-    static const uint8_t fixed[68] = {0x00, 0x01, 0x00, 0x00, 'Q', 'R', 'S', 'C', 'P', ' ',
-                                      ' ',  ' ',  ' ',  ' ',  ' ', ' ', ' ', ' ', ' ', ' ',
-                                      'S',  'C',  'U',  ' ',  ' ', ' ', ' ', ' ', ' ', ' ',
-                                      ' ',  ' ',  ' ',  ' ',  ' ', ' '};
+    static const uint8_t fixed[68] = {0x00, 0x01, 0x00, 0x00, 'Q', 'R', 'S', 'C', 'P',
+                                      ' ',  ' ',  ' ',  ' ',  ' ', ' ', ' ', ' ', ' ',
+                                      ' ',  ' ',  'S',  'C',  'U', ' ', ' ', ' ', ' ',
+                                      ' ',  ' ',  ' ',  ' ',  ' ', ' ', ' ', ' ', ' '};
     memcpy(out + o, fixed, 68);
     o += 68;
     static const char ac[] = "1.2.840.10008.3.1.1.1";
@@ -4573,6 +4613,7 @@ test_malformed(void **state)
     m4[2] = (struct harness_msg){0, buf, len};
     ev = NULL;
     assert_true(run_after_echo_assoc(m4, 3, &ev) < 0);
+    has(ev, "\"association\":\"parse_error\",\"calling_ae\":\"ECHOSCU\"");
     free(ev);
 
     /* A PDV shorter than its header. */
@@ -4610,16 +4651,63 @@ test_malformed(void **state)
     free(ev);
     free(big);
     free(zeros);
+}
 
-    /* A gap gives up. */
-    void *st = calloc(1, dicom_parser.state_len);
-    assert_non_null(st);
+static void
+gap_emit(void *user, const struct proto_event *ev)
+{
+    struct buf *out = user;
+    struct jsonw w;
+    jsonw_begin(&w, out);
+    jsonw_object_begin(&w);
+    dicom_parser.eve(ev, &w);
+    jsonw_object_end(&w);
+    assert_int_equal(jsonw_end(&w), 0);
+    buf_append_char(out, '\n');
+}
+
+/* A gap inside a data-set fragment is counted; anywhere else the parser gives up. */
+static void
+test_gap(void **state)
+{
+    (void)state;
     struct phi phi;
-    phi_init_test(&phi, 1);
-    struct proto_ctx ctx = {NULL, NULL, &phi};
-    assert_true(dicom_parser.gap(st, &ctx, 0, 10) < 0);
-    dicom_parser.end(st, &ctx, 0);
+    phi_init_test(&phi, 0x42);
+    struct buf out;
+    buf_init(&out, 0);
+    struct proto_ctx ctx = {gap_emit, &out, &phi};
+    const struct proto_parser *p = &dicom_parser;
+
+    void *st = calloc(1, p->state_len);
+    assert_non_null(st);
+    assert_true(p->gap(st, &ctx, 0, 10) < 0); /* nothing seen yet */
+    p->end(st, &ctx, 0);
     free(st);
+
+    st = calloc(1, p->state_len);
+    assert_non_null(st);
+    assert_int_equal(p->parse(st, &ctx, 0, cap_echo_0, sizeof(cap_echo_0), 1), 0);
+    assert_int_equal(p->parse(st, &ctx, 1, cap_echo_1, sizeof(cap_echo_1), 2), 0);
+    uint8_t cmd[256];
+    size_t cmd_len = pdata(cmd, 0x03, store_cmd, sizeof(store_cmd));
+    assert_int_equal(p->parse(st, &ctx, 0, cmd, cmd_len, 3), 0);
+    /* (0008,0060) Modality "CT", then (7fe0,0010) PixelData of 1000 bytes, of which 900 are
+     * lost in a gap. */
+    static const uint8_t ds[] = {0x08, 0x00, 0x60, 0x00, 0x02, 0x00, 0x00, 0x00, 'C',
+                                 'T',  0xe0, 0x7f, 0x10, 0x00, 0xe8, 0x03, 0x00, 0x00};
+    uint8_t body[sizeof(ds) + 1000] = {0};
+    memcpy(body, ds, sizeof(ds));
+    uint8_t buf[2048];
+    size_t len = pdata(buf, 0x02, body, sizeof(body));
+    assert_int_equal(p->parse(st, &ctx, 0, buf, len - 1000 + 50, 4), 0);
+    assert_int_equal(p->gap(st, &ctx, 0, 900), 0);
+    assert_int_equal(p->parse(st, &ctx, 0, buf + len - 50, 50, 5), 0);
+    assert_true(p->gap(st, &ctx, 0, 6) < 0); /* a PDU header lost */
+    p->end(st, &ctx, 6);
+    free(st);
+    has((const char *)out.ptr, "\"data_set_len\":1018");
+    has_kv((const char *)out.ptr, "modality", "CT");
+    buf_release(&out);
 }
 
 int
@@ -4639,8 +4727,10 @@ main(void)
         cmocka_unit_test(test_probe),
         cmocka_unit_test(test_store_large),
         cmocka_unit_test(test_deep_sequences),
+        cmocka_unit_test(test_long_values),
         cmocka_unit_test(test_too_many_contexts),
         cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_gap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

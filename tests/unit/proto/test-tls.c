@@ -1761,6 +1761,47 @@ test_hello_retry(void **state)
     free(out);
 }
 
+/* More values than TLS_LIST_MAX: fingerprinted over the first ones, counts capped at 99. */
+static void
+test_long_lists(void **state)
+{
+    (void)state;
+    struct w w = {.n = 0};
+    w8(&w, 22);
+    w16(&w, 0x0303);
+    wopen(&w, 2);
+    w8(&w, 1);
+    wopen(&w, 3);
+    w16(&w, 0x0303);
+    for (int i = 0; i < 32; i++)
+        w8(&w, 0);
+    w8(&w, 0);
+    wopen(&w, 2);
+    for (unsigned i = 0; i < 300; i++)
+        w16(&w, 0x0100 + i); /* 300 cipher suites, none GREASE */
+    wclose(&w);
+    w8(&w, 1);
+    w8(&w, 0);
+    wopen(&w, 2);
+    for (unsigned i = 0; i < 120; i++) { /* 120 empty private-use extensions */
+        w16(&w, 0xfe00 + i);
+        w16(&w, 0);
+    }
+    wclose(&w);
+    wclose(&w);
+    wclose(&w);
+    struct harness_msg m[] = {{0, w.b, w.n}};
+    int n = 0, rc = 0;
+    char *out = run(m, 1, &n, &rc);
+    assert_int_equal(rc, 0);
+    assert_int_equal(n, 1);
+    assert_has(out, "", "\"ja4\":\"t12i999900_", "");
+    assert_has(out, "", "\"cipher_count\":300,\"extension_count\":120,\"truncated\":true", "");
+    /* JA3 lists the first 256 cipher suites: 256 ... 511, then the extensions. */
+    assert_has(out, "", "-510-511,65024-", "");
+    free(out);
+}
+
 static void
 test_probe(void **state)
 {
@@ -1812,6 +1853,7 @@ main(void)
         cmocka_unit_test(test_encrypted_rest_ignored),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_hello_retry),
+        cmocka_unit_test(test_long_lists),
         cmocka_unit_test(test_probe),
         cmocka_unit_test(test_gap),
     };
