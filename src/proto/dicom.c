@@ -30,6 +30,14 @@ enum ds_mode {
     DS_QUERY,     /* C-FIND/C-MOVE/C-GET-RQ identifier: every top-level key */
 };
 
+/* A sequence, item or encapsulated value the reader is inside. */
+struct ds_level {
+    uint64_t end; /* stream offset where it ends; DS_END_UNDEFINED: at its delimiter */
+    bool opaque;  /* encapsulated pixel data (or UN): its items are skipped, not read */
+};
+
+#define DS_END_UNDEFINED UINT64_MAX
+
 /* The streaming element reader of one data set. */
 struct ds_reader {
     uint8_t ts;   /* enum ds_ts */
@@ -37,12 +45,15 @@ struct ds_reader {
     bool stop;    /* nothing more wanted: count only */
     uint8_t hdr[12];
     uint8_t hdr_have, hdr_need;
-    uint32_t depth;    /* undefined-length sequences and items we are inside */
+    uint64_t pos;      /* data-set bytes read */
+    uint32_t depth;    /* levels in use in stack */
+    uint32_t seq_tag;  /* the top-level sequence whose items' elements are query keys */
     uint32_t tag;      /* of the element whose value is being read */
     uint32_t val_left; /* value bytes of that element still to come */
     bool capture;      /* keep the value (up to DICOM_VALUE_MAX bytes) */
     uint32_t val_len;
     char val[DICOM_VALUE_MAX];
+    struct ds_level stack[DICOM_DEPTH_MAX];
 };
 
 /* One direction of the flow. */
@@ -875,10 +886,12 @@ store_slot(struct dicom_dimse *m, uint32_t tag, enum phi_class *cls, bool *is_pa
 /* The last wanted element of a stored object: past it, the data set is only counted. */
 #define DICOM_STORE_LAST_TAG 0x00181020u
 
-/* A top-level element of a data set is complete (value in r->val, cut at DICOM_VALUE_MAX). */
+/* An element of a data set is complete (value in r->val, cut at DICOM_VALUE_MAX): a top-level
+ * one, or (queries) one in an item of a top-level sequence, whose key then names the sequence. */
 static void
 ds_element(struct dicom_dimse *m, struct ds_reader *r, const struct proto_ctx *ctx, bool is_seq)
 {
+    bool nested = r->depth > 0;
     const char *v = r->val;
     size_t len = r->val_len;
     /* Values are padded to even length with a space (or NUL for UIDs). */
@@ -889,6 +902,8 @@ ds_element(struct dicom_dimse *m, struct ds_reader *r, const struct proto_ctx *c
         len--;
     }
     if (r->mode == DS_STORE) {
+        if (nested)
+            return;
         enum phi_class cls;
         bool is_patient;
         size_t cap;
@@ -902,7 +917,7 @@ ds_element(struct dicom_dimse *m, struct ds_reader *r, const struct proto_ctx *c
         return;
     }
     /* DS_QUERY */
-    if (r->tag == 0x00080052) {
+    if (r->tag == 0x00080052 && !nested) {
         copy_trimmed(m->query_level, sizeof(m->query_level), v, len);
         return;
     }
@@ -916,6 +931,9 @@ ds_element(struct dicom_dimse *m, struct ds_reader *r, const struct proto_ctx *c
     const struct tag_info *ti = tag_find(r->tag);
     k->tag = r->tag;
     k->keyword = ti ? ti->keyword : NULL;
+    k->parent_tag = nested ? r->seq_tag : 0;
+    const struct tag_info *pti = nested ? tag_find(r->seq_tag) : NULL;
+    k->parent_keyword = pti ? pti->keyword : NULL;
     /* Keys we do not know may hold patient data: treat them as such. */
     k->is_patient = ti ? ti->is_patient : true;
     k->value[0] = '\0';
@@ -965,66 +983,95 @@ ds_begin(struct dicom_flow *f, struct dicom_dir *d, uint8_t pc_id)
     d->dimse.data_set_parsed = !r->stop;
 }
 
-/* An element header is complete in r->hdr: decide what to do with its value. */
+/* Enters a sequence, item or encapsulated value. */
+static int
+ds_push(struct ds_reader *r, uint32_t vlen, bool opaque)
+{
+    if (r->depth == DICOM_DEPTH_MAX)
+        return IASO_E_LIMIT;
+    struct ds_level *l = &r->stack[r->depth++];
+    l->end = vlen == DICOM_UNDEFINED ? DS_END_UNDEFINED : r->pos + vlen;
+    l->opaque = opaque;
+    r->val_left = 0;
+    return 0;
+}
+
+/* Leaves the defined-length levels that end where the reader is. */
+static void
+ds_pop_ended(struct ds_reader *r)
+{
+    while (r->depth > 0 && r->stack[r->depth - 1].end != DS_END_UNDEFINED &&
+           r->pos >= r->stack[r->depth - 1].end)
+        r->depth--;
+}
+
+static bool
+is_sequence_tag(uint32_t tag)
+{
+    /* Implicit VR does not say which elements are sequences; keywords do. */
+    const struct tag_info *ti = tag_find(tag);
+    if (!ti)
+        return false;
+    size_t n = strlen(ti->keyword);
+    return n > 8 && strcmp(ti->keyword + n - 8, "Sequence") == 0;
+}
+
+/* An element header is complete in r->hdr: decide what to do with its value. Returns 1 when
+ * the header is longer (explicit VR with a 4-byte length). */
 static int
 ds_header(struct dicom_dimse *m, struct ds_reader *r, const struct proto_ctx *ctx)
 {
     uint32_t tag = (uint32_t)ds_16(r, r->hdr) << 16 | ds_16(r, r->hdr + 2);
     uint32_t vlen;
     bool explicit_vr = r->ts != TS_IMPLICIT_LE;
-    bool is_sq = false;
+    bool is_sq;
+    r->tag = tag;
+    r->capture = false;
+    r->val_len = 0;
+    r->val_left = 0;
     if ((tag >> 16) == 0xfffe) {
         /* Items and delimiters: tag and 4-byte length whatever the transfer syntax. */
         vlen = ds_32(r, r->hdr + 4);
-        if (tag == 0xfffee000) {
-            if (vlen == DICOM_UNDEFINED) {
-                if (++r->depth > DICOM_DEPTH_MAX)
-                    return IASO_E_LIMIT;
-                vlen = 0;
-            }
-        } else {
+        if (tag != 0xfffee000) {
             if (r->depth > 0)
                 r->depth--;
-            vlen = 0;
+            return 0;
         }
-        r->tag = tag;
-        r->val_left = vlen;
-        r->capture = false;
-        return 0;
+        bool opaque = r->depth > 0 && r->stack[r->depth - 1].opaque;
+        if (opaque && vlen != DICOM_UNDEFINED) {
+            r->val_left = vlen; /* a fragment of encapsulated pixel data: skipped */
+            return 0;
+        }
+        return ds_push(r, vlen, opaque);
     }
     if (explicit_vr) {
         if (r->hdr_need == 8 && vr_is_long(r->hdr + 4)) {
             r->hdr_need = 12;
-            return 1; /* more header bytes */
+            return 1;
         }
         is_sq = r->hdr[4] == 'S' && r->hdr[5] == 'Q';
         vlen = r->hdr_need == 12 ? ds_32(r, r->hdr + 8) : ds_16(r, r->hdr + 6);
     } else {
         vlen = ds_32(r, r->hdr + 4);
+        is_sq = (vlen == DICOM_UNDEFINED && tag != 0x7fe00010) || is_sequence_tag(tag);
     }
-    r->tag = tag;
-    r->capture = false;
-    r->val_len = 0;
     if (r->depth == 0 && r->mode == DS_STORE && tag > DICOM_STORE_LAST_TAG) {
         r->stop = true; /* the rest (pixel data included) is only counted */
         return 0;
     }
-    if (vlen == DICOM_UNDEFINED) {
-        /* A sequence or encapsulated pixel data: its items follow, up to a delimiter. */
-        if (r->depth == 0)
+    if (is_sq) {
+        if (r->depth == 0) {
             ds_element(m, r, ctx, true);
-        if (++r->depth > DICOM_DEPTH_MAX)
-            return IASO_E_LIMIT;
-        r->val_left = 0;
-        return 0;
+            r->seq_tag = tag;
+        }
+        return ds_push(r, vlen, false);
     }
+    if (vlen == DICOM_UNDEFINED)
+        return ds_push(r, vlen, true); /* encapsulated pixel data, UN */
     r->val_left = vlen;
-    if (r->depth == 0) {
-        if (is_sq)
-            ds_element(m, r, ctx, true);
-        else
-            r->capture = true;
-    }
+    /* Top-level elements; for queries also those in the items of a top-level sequence. */
+    r->capture = r->depth == 0 || (r->mode == DS_QUERY && r->depth == 2 && !r->stack[0].opaque &&
+                                   !r->stack[1].opaque);
     return 0;
 }
 
@@ -1036,11 +1083,14 @@ ds_feed(struct dicom_dimse *m, struct ds_reader *r, const struct proto_ctx *ctx,
     size_t off = 0;
     while (off < len && !r->stop) {
         if (r->hdr_have < r->hdr_need) {
+            if (r->hdr_have == 0)
+                ds_pop_ended(r);
             size_t k = r->hdr_need - r->hdr_have;
             if (k > len - off)
                 k = len - off;
             memcpy(r->hdr + r->hdr_have, p + off, k);
             r->hdr_have = (uint8_t)(r->hdr_have + k);
+            r->pos += k;
             off += k;
             if (r->hdr_have < r->hdr_need)
                 break;
@@ -1051,9 +1101,9 @@ ds_feed(struct dicom_dimse *m, struct ds_reader *r, const struct proto_ctx *ctx,
                 continue; /* a longer header */
             if (r->stop)
                 break;
-            if (r->val_left == 0 && r->capture)
-                ds_element(m, r, ctx, false);
             if (r->val_left == 0) {
+                if (r->capture)
+                    ds_element(m, r, ctx, false);
                 r->hdr_have = 0;
                 r->hdr_need = 8;
             }
@@ -1066,6 +1116,7 @@ ds_feed(struct dicom_dimse *m, struct ds_reader *r, const struct proto_ctx *ctx,
             r->val_len += (uint32_t)keep;
         }
         off += k;
+        r->pos += k;
         r->val_left -= (uint32_t)k;
         if (r->val_left == 0) {
             if (r->capture)
@@ -1484,6 +1535,26 @@ eve_associate(const struct dicom_associate *a, struct jsonw *w)
     }
 }
 
+/* "PatientName", "(0009,1010)", "ScheduledProcedureStepSequence.Modality". */
+static void
+eve_key_name(char *out, size_t cap, const struct dicom_key *k)
+{
+    char parent[64] = "", self[64];
+    if (k->parent_tag) {
+        if (k->parent_keyword)
+            snprintf(parent, sizeof(parent), "%s.", k->parent_keyword);
+        else
+            snprintf(parent, sizeof(parent), "(%04x,%04x).", (unsigned)(k->parent_tag >> 16),
+                     (unsigned)(k->parent_tag & 0xffff));
+    }
+    if (k->keyword)
+        snprintf(self, sizeof(self), "%s", k->keyword);
+    else
+        snprintf(self, sizeof(self), "(%04x,%04x)", (unsigned)(k->tag >> 16),
+                 (unsigned)(k->tag & 0xffff));
+    snprintf(out, cap, "%s%s", parent, self);
+}
+
 static void
 eve_dimse(const struct dicom_dimse *m, struct jsonw *w)
 {
@@ -1581,14 +1652,9 @@ eve_dimse(const struct dicom_dimse *m, struct jsonw *w)
             const struct dicom_key *k = &m->keys[i];
             jsonw_object_begin(w);
             jsonw_key(w, "key");
-            if (k->keyword) {
-                jsonw_str(w, k->keyword);
-            } else {
-                char t[16];
-                snprintf(t, sizeof(t), "(%04x,%04x)", (unsigned)(k->tag >> 16),
-                         (unsigned)(k->tag & 0xffff));
-                jsonw_str(w, t);
-            }
+            char key_name[128];
+            eve_key_name(key_name, sizeof(key_name), k);
+            jsonw_str(w, key_name);
             jsonw_key(w, "match");
             jsonw_str(w, match_name(k->match));
             eve_str_if(w, "value", k->value);

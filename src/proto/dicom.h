@@ -19,7 +19,9 @@
 // carries what the data set told: for C-STORE-RQ the leading elements up to SoftwareVersions
 // (0018,1020) are read, then the rest is only counted; for C-FIND/C-MOVE/C-GET-RQ every
 // top-level element of the identifier is a query key. Responses' data sets (C-FIND matches, ...)
-// are counted, never read: they are patient data.
+// are counted, never read: they are patient data. Query keys inside the items of a top-level
+// sequence (the worklist's ScheduledProcedureStepSequence) are listed as "Sequence.Keyword";
+// deeper ones are not.
 //
 // Patient data: PatientName, PatientID, PatientBirthDate of stored objects and exact patient
 // keys of queries are pseudonymised with ctx->phi. Query keys the parser does not know are
@@ -159,8 +161,10 @@ enum dicom_match {
 };
 
 struct dicom_key {
-    uint32_t tag;        /* group << 16 | element */
-    const char *keyword; /* "PatientName", ...; NULL for tags without a name here */
+    uint32_t tag;               /* group << 16 | element */
+    const char *keyword;        /* "PatientName", ...; NULL for tags without a name here */
+    uint32_t parent_tag;        /* the top-level sequence whose item holds the key, or 0 */
+    const char *parent_keyword; /* its keyword, or NULL */
     enum dicom_match match;
     bool is_patient;           /* the value, if any, is a pseudonym */
     char value[PHI_VALUE_MAX]; /* non-patient keys: the value; patient keys: the pseudonym of an

@@ -4,7 +4,8 @@
 # (tests/fuzz/corpus/dicom/) and the generated vectors in tests/unit/proto/test-dicom.c.
 #
 #   ./make-dicom-seeds.py capture DIR   (root) runs dcmtk's dcmqrscp and storescp against echoscu,
-#                                       storescu, findscu, movescu and getscu in two network
+#                                       storescu, findscu, movescu and getscu, and wlmscpfs
+#                                       (modality worklist) against findscu, in two network
 #                                       namespaces (iaso-dicom-c, iaso-dicom-s, 10.77.20.0/24) and
 #                                       writes DIR/dicom.pcap; nothing leaves the namespaces.
 #   ./make-dicom-seeds.py extract DIR   splits DIR/dicom.pcap into TCP conversations, writes one
@@ -103,6 +104,10 @@ SCENARIOS = [
      "-k QueryRetrieveLevel=PATIENT -k PatientID=PID123456"),
     ("reject", "echoscu -aet ECHOSCU -aec NOSUCHAE {srv} 11112"),
     ("abort", "echoscu --abort -aet ECHOSCU -aec QRSCP {srv} 11112"),
+    ("find-worklist", "findscu -W -aet MODALITY1 -aec OFFIS {srv} 4244 "
+     "-k ScheduledProcedureStepSequence[0].Modality=MR "
+     "-k ScheduledProcedureStepSequence[0].ScheduledProcedureStepStartDate=19951015-19951231 "
+     "-k PatientName= -k PatientID= -k AccessionNumber="),
     ("store-big-endian", "storescu -R -xb -aet STORESCU -aec STORESCP2 {srv} 4243 {d}/ct-be.dcm"),
 ]
 
@@ -124,6 +129,13 @@ def capture(d):
         sh(f"cd {d} && dump2dcm -q -F +te {name}.dump {name}.dcm")
     # The same CT in explicit VR big endian (retired, but still met on old modalities).
     sh(f"cd {d} && dcmconv -q +tb ct.dcm ct-be.dcm")
+    # A modality worklist from dcmtk's examples (fictional patients), for wlmscpfs.
+    wl = os.path.join(d, "wlist", "OFFIS")
+    os.makedirs(wl, exist_ok=True)
+    ex = "/usr/share/doc/dcmtk/examples/wlistdb/OFFIS"
+    for i in (1, 2, 3):
+        sh(f"dump2dcm -q {ex}/wklist{i}.dump {wl}/wklist{i}.wl")
+    open(os.path.join(wl, "lockfile"), "w").close()
     with open(os.path.join(d, "dcmqrscp.cfg"), "w") as f:
         f.write(QR_CFG.format(cli=CLI, db=os.path.join(d, "db")))
     cleanup = f"ip netns del {NS_C} 2>/dev/null; ip netns del {NS_S} 2>/dev/null; true"
@@ -150,6 +162,9 @@ def capture(d):
         # A storage SCP that prefers explicit VR big endian.
         procs.append(subprocess.Popen(["ip", "netns", "exec", NS_S, "storescp", "+xb", "-aet",
                                        "STORESCP2", "-od", os.path.join(d, "in"), "4243"],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        procs.append(subprocess.Popen(["ip", "netns", "exec", NS_S, "wlmscpfs", "-dfp",
+                                       os.path.join(d, "wlist"), "4244"],
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         time.sleep(2)
         for name, cmd in SCENARIOS:
