@@ -4325,6 +4325,10 @@ test_find_worklist(void **state)
     has(ev, "\"abstract_syntax_name\":\"ModalityWorklistInformationModelFind\"");
     has(ev, "\"command\":\"C-FIND-RQ\"");
     has(ev, "{\"key\":\"ScheduledProcedureStepSequence\",\"match\":\"sequence\"}");
+    has(ev, "{\"key\":\"ScheduledProcedureStepSequence.Modality\",\"match\":\"exact\","
+            "\"value\":\"MR\"}");
+    has(ev, "{\"key\":\"ScheduledProcedureStepSequence.ScheduledProcedureStepStartDate\","
+            "\"match\":\"range\",\"value\":\"19951015-19951231\"}");
     has(ev, "{\"key\":\"PatientName\",\"match\":\"universal\"}");
     /* Matches come back as C-FIND-RSP data sets, which are counted and never read. */
     has(ev, "\"status\":\"pending\"");
@@ -4572,6 +4576,46 @@ test_deep_sequences(void **state)
     free(ev);
     run_nested(100, &rc, &ev);
     assert_true(rc < 0);
+    free(ev);
+}
+
+/* A query with a defined-length sequence and item (implicit VR: the sequence is known by its
+ * keyword), keys in the item, and an exact patient name after the sequence. */
+static void
+test_query_defined_length_sequence(void **state)
+{
+    (void)state;
+    uint8_t find_cmd[sizeof(store_cmd)];
+    memcpy(find_cmd, store_cmd, sizeof(find_cmd));
+    find_cmd[42] = 0x20; /* CommandField C-FIND-RQ */
+    uint8_t cmd[256];
+    size_t cmd_len = pdata(cmd, 0x03, find_cmd, sizeof(find_cmd));
+    static const uint8_t body[] = {
+        /* (0008,0052) QueryRetrieveLevel "STUDY " */
+        0x08, 0x00, 0x52, 0x00, 0x06, 0x00, 0x00, 0x00, 'S', 'T', 'U', 'D', 'Y', ' ',
+        /* (0040,0100) ScheduledProcedureStepSequence, 18 bytes: one item of 10 bytes */
+        0x40, 0x00, 0x00, 0x01, 0x12, 0x00, 0x00, 0x00, 0xfe, 0xff, 0x00, 0xe0, 0x0a, 0x00, 0x00,
+        0x00,
+        /*   (0008,0060) Modality "CT" */
+        0x08, 0x00, 0x60, 0x00, 0x02, 0x00, 0x00, 0x00, 'C', 'T',
+        /* (0010,0010) PatientName "DOE^JOHN" */
+        0x10, 0x00, 0x10, 0x00, 0x08, 0x00, 0x00, 0x00, 'D', 'O', 'E', '^', 'J', 'O', 'H', 'N'};
+    uint8_t ds[sizeof(body) + 12];
+    size_t ds_len = pdata(ds, 0x02, body, sizeof(body));
+    struct harness_msg m[4];
+    m[2] = (struct harness_msg){0, cmd, cmd_len};
+    m[3] = (struct harness_msg){0, ds, ds_len};
+    char *ev = NULL;
+    assert_int_equal(run_after_echo_assoc(m, 4, &ev), 0);
+    char want[512];
+    snprintf(want, sizeof(want),
+             "\"query_level\":\"STUDY\",\"query_keys\":[{\"key\":"
+             "\"ScheduledProcedureStepSequence\",\"match\":\"sequence\"},{\"key\":"
+             "\"ScheduledProcedureStepSequence.Modality\",\"match\":\"exact\",\"value\":"
+             "\"CT\"},{\"key\":\"PatientName\",\"match\":\"exact\",\"value\":\"%s\"}]",
+             pseudonym(PHI_NAME, "DOE^JOHN"));
+    has(ev, want);
+    has_not(ev, "DOE");
     free(ev);
 }
 
@@ -4837,6 +4881,7 @@ main(void)
         cmocka_unit_test(test_store_large),
         cmocka_unit_test(test_deep_sequences),
         cmocka_unit_test(test_long_values),
+        cmocka_unit_test(test_query_defined_length_sequence),
         cmocka_unit_test(test_too_many_contexts),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_gap),
