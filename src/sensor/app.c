@@ -165,7 +165,7 @@ static void
 app_input(struct app_layer *a, struct flow *f, bool udp, int dir, const uint8_t *data, uint32_t len,
           uint64_t ts_us)
 {
-    if (len == 0)
+    if (len == 0 || f->app_done)
         return;
     struct app_flow *af = f->app;
     if (!af) {
@@ -278,4 +278,5 @@ app_flow_end(struct app_layer *a, struct flow *f, uint64_t ts_us)
     a->stats.mem_len -= af->alloc_len;
     free(af);
     f->app = NULL;
+    f->app_done = 1;
 }

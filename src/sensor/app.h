@@ -56,7 +56,8 @@ void app_stream_gap(struct app_layer *a, struct flow *f, int dir, uint32_t len, 
 /* One UDP datagram's payload. */
 void app_datagram(struct app_layer *a, struct flow *f, int dir, const uint8_t *data, uint32_t len,
                   uint64_t ts_us);
-/* The flow ends: the parser emits what it held; the record is freed. */
+/* The flow ends, or its TCP connection closed: the parser emits what it held, its record is
+ * freed, and the flow gets no more application parsing. */
 void app_flow_end(struct app_layer *a, struct flow *f, uint64_t ts_us);
 
 /* The protocol found on the flow, or NULL. */

@@ -170,7 +170,7 @@ on_flow_end(void *user, struct flow *f, enum flow_end_reason reason)
         reasm_stream_release(&w->reasm, &f->stream);
         f->has_stream = 0;
     }
-    const struct proto_parser *p = app_flow_parser(f);
+    const struct proto_parser *p = f->app ? app_flow_parser(f) : proto_parsers[f->app_proto];
     app_flow_end(&w->app, f, f->last_us);
     if (w->inv)
         inventory_flow(w->inv, f, p);
@@ -271,6 +271,15 @@ worker_packet(struct worker *w, const struct packet *p)
         }
         reasm_segment(&w->reasm, &f->stream, f, dir, p->tcp_flags, p->tcp_seq, p->tcp_ack,
                       p->payload, p->payload_len, p->ts_us);
+        if (f->state == FLOW_STATE_CLOSED && f->app) {
+            /* Both sides said FIN, or one RST: the conversation is over. Hand the parser what
+             * is still held and free its state now rather than at the flow's timeout; the
+             * protocol found stays on the flow for its event. */
+            reasm_stream_flush(&w->reasm, &f->stream, f, p->ts_us);
+            const struct proto_parser *ap = app_flow_parser(f);
+            app_flow_end(&w->app, f, p->ts_us);
+            f->app_proto = ap ? (uint8_t)ap->id : 0;
+        }
     } else if (p->proto == 17 && p->payload_len > 0 && !p->snap_missing) {
         app_datagram(&w->app, f, dir, p->payload, p->payload_len, p->ts_us);
     }
