@@ -12,8 +12,8 @@
 // values it wants (at most DICOM_VALUE_MAX bytes each) and counts the rest (pixel data is never
 // buffered). The transfer syntax of a data set comes from the presentation context accepted in
 // the A-ASSOCIATE-AC (implicit VR LE, explicit VR LE, explicit VR BE; deflated and unknown ones
-// are only counted). Sequences and undefined lengths are skipped with a depth counter (no
-// recursion), capped at DICOM_DEPTH_MAX.
+// are only counted). Sequences, items and undefined lengths are walked with an explicit stack of
+// at most DICOM_DEPTH_MAX levels (no recursion); encapsulated pixel data fragments are skipped.
 //
 // A command with a data set is emitted when its data set ends (its last fragment), so the event
 // carries what the data set told: for C-STORE-RQ the leading elements up to SoftwareVersions
@@ -45,10 +45,10 @@
 // DICOM_DEPTH_MAX, and gaps in the stream except inside a data-set fragment (those bytes are
 // counted, and the rest of that data set is no longer read).
 //
-// Memory: state_len is a pointer and a flag; the first parse() allocates ~24 KiB per flow (two
-// pending DIMSE messages with their query keys, the context table), plus, while one is being
-// assembled, a non-P-DATA PDU (at most DICOM_PDU_MAX) and a command set (at most
-// DICOM_COMMAND_MAX). Data sets are never buffered. end() frees it all.
+// Memory: state_len is a pointer and a flag; the first parse() allocates ~28 KiB per flow (per
+// direction a pending DIMSE message with its query keys and a data-set reader; the context
+// table), plus buffers as large as the largest non-P-DATA PDU (at most DICOM_PDU_MAX) and
+// command set (at most DICOM_COMMAND_MAX) seen. Data sets are never buffered. end() frees it.
 #ifndef IASO_PROTO_DICOM_H
 #define IASO_PROTO_DICOM_H
 

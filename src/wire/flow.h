@@ -82,6 +82,8 @@ struct flow {
     uint8_t tcp_flags[2];  /* TCP flags seen, per direction */
     uint8_t fin_mask;      /* bit d: FIN seen from direction d */
     uint8_t has_stream;    /* stream is initialised */
+    uint8_t app_done;      /* the application layer is finished with this flow */
+    uint8_t app_proto;     /* the protocol it found (enum proto_id), once app_done */
     uint32_t hnext;        /* hash chain: slot index + 1, 0 ends */
     uint32_t lprev, lnext; /* timeout list: slot index + 1, 0 ends */
     uint64_t id;           /* flow_id: stable whatever the number of workers */
