@@ -3,7 +3,7 @@
 # dicom-orthanc: DICOM and REST against a real Orthanc PACS, in two private namespaces.
 #
 #   workstation 10.77.31.1 (ns iaso-cap-orth-c-PID)  <-- veth -->  Orthanc 10.77.31.2
-#                                                                  DICOM 4242 (AE ORTHANC), HTTP 8042
+#                                         DICOM 4242 (AE ORTHANC), HTTP 8042 (ns ...-s-PID)
 #
 # Orthanc runs in the foreground with a temporary JSON config (temporary storage, no plugins).
 # From the workstation: echoscu; storescu of the 3 fake CT images (dicom-objects.py); findscu at

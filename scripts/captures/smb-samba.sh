@@ -18,7 +18,9 @@
 cap_need_root
 out=$(cap_outdir smb-samba)
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"; cap_cleanup' EXIT
+# smbd starts helpers (samba-dcerpcd, rpcd_*) on demand that may outlive it: end whatever is
+# left in the server namespace (only this run's processes live there) before it is deleted.
+trap 'ip netns pids "$srv" 2>/dev/null | xargs -r kill 2>/dev/null; rm -rf "$tmp"; cap_cleanup' EXIT
 
 cap_client_server smb 33
 
@@ -78,8 +80,9 @@ if $c "//$sip/scans" -U 'alice%wrong-password' -c ls >/dev/null 2>&1; then
     exit 1
 fi
 $c -L "//$sip" -U 'alice%Alice-Pw-7730' >/dev/null
-(cd "$tmp" && $c "//$sip/scans" -U 'alice%Alice-Pw-7730' -c \
-    "ls; put scan-0001.txt; get scan-0001.txt scan-copy.txt; rename scan-0001.txt scan-0001-old.txt; mkdir archive; del scan-0001-old.txt; ls" \
+cmds="ls; put scan-0001.txt; get scan-0001.txt scan-copy.txt"
+cmds="$cmds; rename scan-0001.txt scan-0001-old.txt; mkdir archive; del scan-0001-old.txt; ls"
+(cd "$tmp" && $c "//$sip/scans" -U 'alice%Alice-Pw-7730' -c "$cmds" \
     | grep -E "NT_STATUS|^putting|^getting" >&2 || true)
 cmp -s "$tmp/scan-0001.txt" "$tmp/scan-copy.txt" || {
     echo "$0: get did not return what put sent" >&2

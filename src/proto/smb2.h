@@ -27,11 +27,10 @@
 /* Limits, each capping what an attacker controls. */
 #define SMB2_MSG_MAX 65536 /* bytes of one NBSS message kept for parsing (headers only) */
 #define SMB2_CHAIN_MAX 32  /* compounded commands parsed per message; clients send ~4 */
-#define SMB2_PENDING_MAX                                                                           \
-    32 /* requests awaiting a response (credits rarely allow more); beyond it the oldest is        \
-          dropped */
-#define SMB2_FILES_MAX                                                                             \
-    64 /* open file ids remembered per flow (about 20 KB); beyond it the oldest goes */
+/* Requests awaiting a response (credits rarely allow more); beyond it the oldest is dropped. */
+#define SMB2_PENDING_MAX 32
+/* Open file ids remembered per flow (about 20 KB); beyond it the oldest goes. */
+#define SMB2_FILES_MAX 64
 #define SMB2_TREES_MAX 16       /* tree ids (connected shares) remembered per flow */
 #define SMB2_NAME_MAX 256       /* bytes of a file or share name kept (UTF-8), longer is cut */
 #define SMB2_AUTH_NAME_MAX 64   /* bytes of an NTLMSSP user, domain or host name kept */
