@@ -114,21 +114,6 @@ dns_probe(const uint8_t *data, size_t len, int dir)
     return PROTO_PROBE_NO;
 }
 
-/* Decides the transport from the first bytes the flow carries (see dns.h). */
-static enum dns_mode
-dns_guess_mode(const uint8_t *data, size_t len)
-{
-    if (len < DNS_HEADER_LEN)
-        return DNS_MODE_TCP;
-    size_t prefix = load_be16(data);
-    bool tcp_ok = prefix >= DNS_HEADER_LEN && dns_header_plausible(data + 2, len - 2);
-    if (tcp_ok && prefix == len - 2)
-        return DNS_MODE_TCP;
-    /* Otherwise a header at the start means a datagram; anything else is the start of a
-     * stream (a prefix and part of a message). */
-    return dns_header_plausible(data, len) ? DNS_MODE_UDP : DNS_MODE_TCP;
-}
-
 /* A bounded text buffer: appends that do not fit are cut. */
 struct dns_text {
     char *p;
@@ -525,7 +510,7 @@ dns_parse(void *state, const struct proto_ctx *ctx, int dir, const uint8_t *data
     if (len == 0)
         return 0;
     if (s->mode == DNS_MODE_UNKNOWN)
-        s->mode = (uint8_t)dns_guess_mode(data, len);
+        s->mode = (uint8_t)(ctx->udp ? DNS_MODE_UDP : DNS_MODE_TCP);
     if (s->mode == DNS_MODE_UDP)
         return dns_message(ctx, false, dir, data, len, ts_us);
     return dns_tcp_feed(&s->dirs[dir & 1], ctx, dir, data, len, ts_us);

@@ -7,9 +7,8 @@
 // direction's stream, resumable at any byte; a message split across calls is assembled in a heap
 // buffer of at most 65535 bytes (the prefix bounds it) per direction, freed in end().
 //
-// The parser interface does not say which transport a flow uses, so the first parse() call
-// decides: fewer than 12 bytes (no DNS datagram is that short), or a length prefix that frames a
-// plausible header, mean TCP; otherwise UDP.
+// The caller says which transport the flow uses (proto_ctx.udp): one message per UDP datagram,
+// or length-prefixed messages on a TCP stream.
 //
 // Names are decompressed without recursion: at most DNS_NAME_JUMPS_MAX pointers per name, each
 // pointing strictly before the labels that led to it (so no loop can form), labels of at most 63

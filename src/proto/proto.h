@@ -61,6 +61,7 @@ struct proto_ctx {
     void (*emit)(void *user, const struct proto_event *ev);
     void *user;
     const struct phi *phi; /* never NULL */
+    bool udp;              /* the bytes of this call are one UDP datagram (else TCP stream) */
 };
 
 struct proto_parser {

@@ -155,6 +155,7 @@ feed(struct app_layer *a, struct flow *f, struct app_flow *af, int dir, const ui
     if (len == 0)
         return;
     a->cur = f;
+    a->ctx.udp = f->key.proto == 17;
     int rc = af->parser->parse(af->parser_state, &a->ctx, dir, data, len, ts_us);
     a->cur = NULL;
     if (rc < 0)

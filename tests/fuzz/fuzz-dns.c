@@ -51,7 +51,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct phi phi;
     phi_init_test(&phi, 7);
-    struct proto_ctx ctx = {.emit = check_event, .user = NULL, .phi = &phi};
+    /* Odd-sized inputs run as UDP (whole datagrams), even ones as a TCP stream. */
+    struct proto_ctx ctx = {.emit = check_event, .user = NULL, .phi = &phi, .udp = size & 1};
     void *state = calloc(1, dns_parser.state_len);
     if (!state)
         return 0;
@@ -67,7 +68,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const uint8_t *msg = data + off;
         off += len;
         (void)dns_parser.probe(msg, len < 64 ? len : 64, dir);
-        if (chunk == 0)
+        if (chunk == 0 || ctx.udp)
             chunk = len ? len : 1;
         for (size_t p = 0; p < len && !gave_up; p += chunk) {
             size_t n = len - p < chunk ? len - p : chunk;

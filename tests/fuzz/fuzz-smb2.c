@@ -69,7 +69,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     buf_init(&run.out, 0);
     struct phi phi;
     phi_init_test(&phi, 0x42);
-    struct proto_ctx ctx = {on_event, &run, &phi};
+    struct proto_ctx ctx = {on_event, &run, &phi, false};
     void *state = calloc(1, p->state_len);
     CHECK(state != NULL);
     bool probed[2] = {false, false};

@@ -69,6 +69,7 @@ harness_begin(struct harness *h, const struct proto_parser *p)
     h->ctx.emit = harness_emit;
     h->ctx.user = h;
     h->ctx.phi = &h->phi;
+    h->ctx.udp = false; /* a test of a UDP parser sets it to feed datagrams */
     buf_init(&h->out, 0);
     buf_append_str(&h->out, ""); /* so out.ptr is a string even with no events */
 }

@@ -261,6 +261,7 @@ run_udp(const struct harness_msg *msgs, size_t n, int *n_events, int *rc)
 {
     struct harness h;
     harness_begin(&h, &dns_parser);
+    h.ctx.udp = true;
     for (size_t i = 0; i < n; i++)
         harness_feed(&h, msgs[i].dir, msgs[i].data, msgs[i].len, 0);
     harness_end(&h);
