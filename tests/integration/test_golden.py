@@ -192,8 +192,12 @@ def test_snaplen_invariance(case, tmp_path):
                          pc.case_args(case), capture_output=True, text=True, timeout=120)
     full = subprocess.run([bin_, "sensor", "--read", str(padded), "--eve", "-"] +
                           pc.case_args(case), capture_output=True, text=True, timeout=120)
-    a = pc.canonical(pc.parse_eve(full.stdout, case.name + " (padded)"))
-    b = pc.canonical(pc.parse_eve(cut.stdout, case.name))
+    # Flow events only: protocol parsers rightly see the cut bytes as gaps in the cut copy
+    # and as (zero) data in the padded one.
+    a = pc.canonical([e for e in pc.parse_eve(full.stdout, case.name + " (padded)")
+                      if e.get("event_type") == "flow"])
+    b = pc.canonical([e for e in pc.parse_eve(cut.stdout, case.name)
+                      if e.get("event_type") == "flow"])
     if a != b:
         pytest.fail("%s: the sensor's flows change when snaplen-cut records are padded to "
                     "their wire length (expected = padded copy):\n%s"

@@ -19,6 +19,8 @@ cleanup() {
     echo "cleaning up" >&2
     [ -n "$TCPDUMP_PID" ] && kill "$TCPDUMP_PID" 2>/dev/null || true
     [ -n "$SMBD_PID" ] && kill "$SMBD_PID" 2>/dev/null || true
+    # smbd's helpers (samba-dcerpcd, rpcd_*) outlive it: end what runs in our namespace.
+    ip netns pids "$NS_S" 2>/dev/null | xargs -r kill 2>/dev/null || true
     sleep 0.5
     ip netns del "$NS_S" 2>/dev/null || true
     ip netns del "$NS_C" 2>/dev/null || true
