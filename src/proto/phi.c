@@ -11,11 +11,18 @@
 
 static const char *const class_names[] = {"name", "id", "birthdate", "address", "phone", "other"};
 
+static void
+phi_key_state(struct phi *p)
+{
+    crypto_auth_hmacsha256_init(&p->keyed, p->key, sizeof(p->key));
+}
+
 void
 phi_init_test(struct phi *p, uint8_t fill)
 {
     memset(p->key, fill, sizeof(p->key));
     p->clear = false;
+    phi_key_state(p);
 }
 
 int
@@ -66,6 +73,8 @@ phi_load_key(struct phi *p, const char *path, struct errbuf *eb)
                      (unsigned)(st.st_mode & 0777));
     } else if (read(fd, p->key, PHI_KEY_LEN) != PHI_KEY_LEN) {
         rc = err_set(eb, IASO_E_IO, "%s: cannot read the site key", path);
+    } else {
+        phi_key_state(p);
     }
     close(fd);
     return rc;
@@ -106,9 +115,8 @@ phi_pseudonymise(const struct phi *p, enum phi_class cls, const char *value, siz
         out[n] = 0;
         return n;
     }
-    crypto_auth_hmacsha256_state st;
+    crypto_auth_hmacsha256_state st = p->keyed;
     uint8_t mac[crypto_auth_hmacsha256_BYTES];
-    crypto_auth_hmacsha256_init(&st, p->key, sizeof(p->key));
     const char *cn = class_names[cls];
     crypto_auth_hmacsha256_update(&st, (const uint8_t *)cn, strlen(cn) + 1);
     crypto_auth_hmacsha256_update(&st, (const uint8_t *)norm, n);

@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sodium.h>
+
 #include "base/error.h"
 
 #define PHI_KEY_LEN 32
@@ -29,6 +31,9 @@ enum phi_class { PHI_NAME, PHI_ID, PHI_BIRTHDATE, PHI_ADDRESS, PHI_PHONE, PHI_OT
 struct phi {
     uint8_t key[PHI_KEY_LEN];
     bool clear; /* operator opted in to clear values: local forensics only */
+    /* The HMAC state after the key went in, copied for each value: keying costs two SHA-256
+     * blocks, which would otherwise be paid on every identifier. */
+    crypto_auth_hmacsha256_state keyed;
 };
 
 /*
