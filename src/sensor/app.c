@@ -166,7 +166,7 @@ static void
 app_input(struct app_layer *a, struct flow *f, bool udp, int dir, const uint8_t *data, uint32_t len,
           uint64_t ts_us)
 {
-    if (len == 0 || f->app_done)
+    if (len == 0 || f->app_done || a->memcap == 0)
         return;
     struct app_flow *af = f->app;
     if (!af) {

@@ -45,6 +45,7 @@ struct app_layer {
     struct app_stats stats;
 };
 
+/* memcap 0 turns the application layer off: no flow is parsed. */
 void app_layer_init(struct app_layer *a, const struct phi *phi, uint64_t memcap, app_emit_fn emit,
                     void *user);
 

@@ -80,6 +80,10 @@ const struct opt_def sensor_options[] = {
      "Live capture: the kernel's capture ring.", F(buffer_size)},
     {"queue-size", 0, OPT_SIZE, "SIZE", 1 << 20, INT64_C(1) << 32, "16M",
      "With several workers: the queue from the capture thread to each worker.", F(queue_size)},
+    {"no-parsers", 0, OPT_FLAG, NULL, 0, 0, NULL,
+     "Track flows and reassemble TCP streams, but parse no application protocol (no DICOM, "
+     "HL7, HTTP, DNS, TLS, SMB or RDP events, no inventory roles).",
+     F(no_parsers)},
     {"app-memcap", 0, OPT_SIZE, "SIZE", 1 << 20, INT64_C(1) << 40, "256M",
      "Memory for protocol parser state, all flows and workers together; a flow that does not "
      "fit is tracked without protocol parsing, and counted.",

@@ -575,7 +575,9 @@ sensor_run(const struct sensor_config *cfg, struct sensor_stats *stats, sensor_p
         w->sink = &sink;
         buf_init(&w->eve, 0);
         reasm_init(&w->reasm, &rcfg, &stream_ops, w);
-        app_layer_init(&w->app, &phi, (uint64_t)cfg->app_memcap / (uint64_t)pl.n_workers,
+        /* Without parsers the application layer gets no memory, so it parses nothing. */
+        app_layer_init(&w->app, &phi,
+                       cfg->no_parsers ? 0 : (uint64_t)cfg->app_memcap / (uint64_t)pl.n_workers,
                        on_app_event, w);
         if (cfg->inventory_path) {
             w->inv = inventory_new((uint32_t)cfg->inventory_max);

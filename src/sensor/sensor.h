@@ -43,6 +43,7 @@ struct sensor_config {
     int64_t snaplen;
     int64_t buffer_size;
     int64_t queue_size;
+    bool no_parsers;
     int64_t app_memcap;
     const char *inventory_path;
     int64_t inventory_max;
