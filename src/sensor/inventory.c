@@ -41,6 +41,9 @@ struct inv_host {
     struct inv_addr peers[INV_PEERS_MAX];
 };
 
+/* Arrays of host pointers are sized with this (clang-tidy takes sizeof(T *) for a slip). */
+static const size_t host_ptr_len = sizeof(struct inv_host *); // NOLINT(bugprone-sizeof-expression)
+
 struct inventory {
     struct inv_host **hosts; /* owned, in insertion order */
     uint32_t n_hosts, max_hosts;
@@ -80,7 +83,7 @@ inventory_new(uint32_t max_hosts)
     while (nb < max_hosts && nb < (1u << 20))
         nb <<= 1;
     inv->buckets = calloc(nb, sizeof(*inv->buckets));
-    inv->hosts = calloc(max_hosts ? max_hosts : 1, sizeof(*inv->hosts));
+    inv->hosts = calloc(max_hosts ? max_hosts : 1, host_ptr_len);
     if (!inv->buckets || !inv->hosts) {
         inventory_free(inv);
         return NULL;
@@ -384,11 +387,11 @@ host_cmp(const void *a, const void *b)
 int
 inventory_to_json(const struct inventory *inv, struct buf *out)
 {
-    struct inv_host **sorted = malloc((inv->n_hosts ? inv->n_hosts : 1) * sizeof(*sorted));
+    struct inv_host **sorted = malloc((inv->n_hosts ? inv->n_hosts : 1) * host_ptr_len);
     if (!sorted)
         return IASO_E_NOMEM;
-    memcpy(sorted, inv->hosts, inv->n_hosts * sizeof(*sorted));
-    qsort(sorted, inv->n_hosts, sizeof(*sorted), host_cmp);
+    memcpy(sorted, inv->hosts, inv->n_hosts * host_ptr_len);
+    qsort(sorted, inv->n_hosts, host_ptr_len, host_cmp);
     char ts[TIMEFMT_EVE_LEN + 1], addr[64];
     struct jsonw w;
     jsonw_begin(&w, out);

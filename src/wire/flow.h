@@ -5,9 +5,11 @@
 // Entries live in one pool of at most max_flows slots, allocated in chunks as the table grows
 // and never freed until the table is. A flow sits in exactly one timeout list (by class: TCP new,
 // established, closed; UDP new, established; other new, established). Packets arrive in time
-// order, so moving a flow to the tail of its list on each packet keeps every list sorted by last
-// activity and expiry only ever looks at list heads: O(1) per expired flow. When the pool is full
-// the flow idle the longest (the oldest of the list heads) is evicted to make room, and counted.
+// order, so moving a flow to the tail of its list (at most once a second of packet time, to spare
+// the neighbours' cache lines) keeps every list sorted and expiry only looks at list heads: a
+// head idle past its timeout ends, a head active since it last moved goes back to the tail.
+// When the pool is full the flow idle the longest (the oldest of the list heads, to within a
+// second) is evicted to make room, and counted.
 //
 // Every flow that ends (timeout, eviction, TCP port reuse, shutdown) goes to the end callback
 // first; the callback may read it but not keep it.
@@ -88,6 +90,7 @@ struct flow {
     uint32_t lprev, lnext; /* timeout list: slot index + 1, 0 ends */
     uint64_t id;           /* flow_id: stable whatever the number of workers */
     uint64_t start_us, last_us;
+    uint64_t moved_us;          /* last_us when it last moved in its timeout list */
     uint64_t pkts[2], bytes[2]; /* per direction */
     struct reasm_stream stream; /* TCP only */
     void *app;                  /* borrowed by protocol parsers (later); NULL for now */
