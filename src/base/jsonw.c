@@ -263,3 +263,12 @@ jsonw_raw(struct jsonw *w, const char *json, size_t len)
     value_prefix(w);
     put(w, json, len);
 }
+
+void
+jsonw_raw_members(struct jsonw *w, const char *members, size_t len)
+{
+    if (len == 0)
+        return;
+    value_prefix(w); /* the comma before the first member, if a member came before */
+    put(w, members, len);
+}

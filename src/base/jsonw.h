@@ -48,5 +48,7 @@ void jsonw_bool(struct jsonw *w, bool v);
 void jsonw_null(struct jsonw *w);
 /* Raw JSON text the caller vouches for. */
 void jsonw_raw(struct jsonw *w, const char *json, size_t len);
+/* Raw object members ("a":1,"b":2) the caller vouches for, placed as if written one by one. */
+void jsonw_raw_members(struct jsonw *w, const char *members, size_t len);
 
 #endif

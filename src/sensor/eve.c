@@ -92,18 +92,12 @@ tcp_flags_hex(struct jsonw *w, const char *key, uint8_t flags)
 }
 
 /* The fields every event of a flow starts with: time, flow id, type, VLANs, endpoints. */
+/* The per-flow part of every event's header: VLANs, endpoints, transport. */
 static void
-eve_header(struct jsonw *w, uint64_t ts_us, const struct flow *f, const char *event_type)
+eve_endpoints(struct jsonw *w, const struct flow *f)
 {
-    char ts[TIMEFMT_EVE_LEN + 1], addr[64], tmp[8];
+    char addr[64], tmp[8];
     int cs = f->client, ss = !f->client; /* key endpoints of client and server */
-    timefmt_eve(ts_us, ts, sizeof(ts));
-    jsonw_key(w, "timestamp");
-    jsonw_str(w, ts);
-    jsonw_key(w, "flow_id");
-    jsonw_u64(w, f->id);
-    jsonw_key(w, "event_type");
-    jsonw_str(w, event_type);
     if (f->key.vlan[0]) {
         jsonw_key(w, "vlan");
         jsonw_array_begin(w);
@@ -130,6 +124,21 @@ eve_header(struct jsonw *w, uint64_t ts_us, const struct flow *f, const char *ev
     jsonw_str(w, ip_proto_name(f->key.proto, tmp, sizeof(tmp)));
 }
 
+/* The fields every event of a flow starts with: time, flow id, type, VLANs, endpoints. */
+static void
+eve_header(struct jsonw *w, uint64_t ts_us, const struct flow *f, const char *event_type)
+{
+    char ts[TIMEFMT_EVE_LEN + 1];
+    timefmt_eve(ts_us, ts, sizeof(ts));
+    jsonw_key(w, "timestamp");
+    jsonw_str(w, ts);
+    jsonw_key(w, "flow_id");
+    jsonw_u64(w, f->id);
+    jsonw_key(w, "event_type");
+    jsonw_str(w, event_type);
+    eve_endpoints(w, f);
+}
+
 static int
 finish(struct jsonw *w, struct buf *out)
 {
@@ -141,14 +150,48 @@ finish(struct jsonw *w, struct buf *out)
 
 int
 eve_app_format(struct buf *out, const struct flow *f, const struct proto_parser *p,
-               const struct proto_event *ev)
+               const struct proto_event *ev, struct eve_cache *cache)
 {
+    char ts[TIMEFMT_EVE_LEN + 1];
     struct jsonw w;
+    if (cache->flow != f || cache->flow_id != f->id || cache->parser != p) {
+        /* Events come in runs from one flow (a message and its answer, the commands of an
+         * association): its endpoints are formatted once per run, not once per event. */
+        struct buf tmp = {(uint8_t *)cache->text, 0, sizeof(cache->text), sizeof(cache->text) - 1};
+        struct jsonw cw;
+        jsonw_begin(&cw, &tmp);
+        jsonw_object_begin(&cw);
+        eve_endpoints(&cw, f);
+        jsonw_key(&cw, "app_proto");
+        jsonw_str(&cw, p->name);
+        jsonw_object_end(&cw);
+        cache->len = 0;
+        cache->flow = NULL;
+        if (jsonw_end(&cw) == 0 && tmp.len >= 2) {
+            /* Keep the members without the braces. */
+            memmove(cache->text, cache->text + 1, tmp.len - 2);
+            cache->len = tmp.len - 2;
+            cache->flow = f;
+            cache->flow_id = f->id;
+            cache->parser = p;
+        }
+    }
     jsonw_begin(&w, out);
     jsonw_object_begin(&w);
-    eve_header(&w, ev->ts_us, f, p->name);
-    jsonw_key(&w, "app_proto");
+    timefmt_eve(ev->ts_us, ts, sizeof(ts));
+    jsonw_key(&w, "timestamp");
+    jsonw_str(&w, ts);
+    jsonw_key(&w, "flow_id");
+    jsonw_u64(&w, f->id);
+    jsonw_key(&w, "event_type");
     jsonw_str(&w, p->name);
+    if (cache->flow == f) {
+        jsonw_raw_members(&w, cache->text, cache->len);
+    } else {
+        eve_endpoints(&w, f);
+        jsonw_key(&w, "app_proto");
+        jsonw_str(&w, p->name);
+    }
     jsonw_key_str(&w, p->name);
     jsonw_object_begin(&w);
     p->eve(ev, &w);

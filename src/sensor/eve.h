@@ -36,8 +36,17 @@ int eve_sink_close(struct eve_sink *s, struct errbuf *eb);
 int eve_flow_format(struct buf *out, const struct flow *f, enum flow_end_reason reason,
                     const char *app_proto);
 
+/* The formatted endpoints of the flow that had the last event, kept by each worker. */
+struct eve_cache {
+    const struct flow *flow; /* borrowed, only compared; NULL when empty */
+    uint64_t flow_id;
+    const struct proto_parser *parser;
+    size_t len;
+    char text[384]; /* "vlan" .. "app_proto" members; two IPv6 addresses fit with room */
+};
+
 /* Appends a protocol event of a flow: the common fields, then "<parser name>":{...}. */
 int eve_app_format(struct buf *out, const struct flow *f, const struct proto_parser *p,
-                   const struct proto_event *ev);
+                   const struct proto_event *ev, struct eve_cache *cache);
 
 #endif

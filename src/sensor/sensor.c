@@ -46,6 +46,7 @@ struct worker {
     struct app_layer app;
     struct inventory *inv; /* owned; NULL when no inventory was asked for */
     struct buf eve;
+    struct eve_cache eve_cache;
     struct eve_sink *sink; /* borrowed */
     struct ring ring;
     bool has_ring;
@@ -222,7 +223,7 @@ on_app_event(void *user, struct flow *f, const struct proto_event *ev)
     const struct proto_parser *p = proto_parsers[ev->proto];
     if (w->inv)
         inventory_event(w->inv, f, ev);
-    eve_app_format(&w->eve, f, p, ev);
+    eve_app_format(&w->eve, f, p, ev, &w->eve_cache);
     if (w->eve.len >= EVE_FLUSH_LEN)
         worker_flush_eve(w);
 }

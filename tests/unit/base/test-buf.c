@@ -127,6 +127,19 @@ test_jsonw(void **state)
                         "\"s\":\"q\\\"b\\\\n\\n\\u0001\xc3\xa9\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
                         "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"}");
 
+    /* Raw members take their place among the others, commas and all. */
+    buf_reset(&b);
+    jsonw_begin(&w, &b);
+    jsonw_object_begin(&w);
+    jsonw_raw_members(&w, "\"x\":1,\"y\":2", 13);
+    jsonw_key(&w, "z");
+    jsonw_u64(&w, 3);
+    jsonw_raw_members(&w, "\"q\":[]", 6);
+    jsonw_raw_members(&w, "", 0);
+    jsonw_object_end(&w);
+    assert_int_equal(jsonw_end(&w), 0);
+    assert_string_equal((char *)b.ptr, "{\"x\":1,\"y\":2,\"z\":3,\"q\":[]}");
+
     /* An error (cap) rolls the buffer back to where the value began. */
     struct buf small;
     buf_init(&small, 12);
