@@ -131,7 +131,7 @@ test_jsonw(void **state)
     buf_reset(&b);
     jsonw_begin(&w, &b);
     jsonw_object_begin(&w);
-    jsonw_raw_members(&w, "\"x\":1,\"y\":2", 13);
+    jsonw_raw_members(&w, "\"x\":1,\"y\":2", 11);
     jsonw_key(&w, "z");
     jsonw_u64(&w, 3);
     jsonw_raw_members(&w, "\"q\":[]", 6);
