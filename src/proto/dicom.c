@@ -709,6 +709,26 @@ dimse_emit(struct dicom_flow *f, const struct proto_ctx *ctx, int dir, uint64_t 
 }
 
 /* Reads a command set (implicit VR little endian, group 0000 only). */
+
+/* The command elements (group 0000) that are one unsigned short: where each goes in the event
+ * and the bit that says it was present. */
+static const struct {
+    uint16_t elem;
+    size_t off;
+    uint32_t bit;
+} us_elements[] = {
+    {0x0100, offsetof(struct dicom_dimse, command_field), DICOM_HAS_COMMAND_FIELD},
+    {0x0110, offsetof(struct dicom_dimse, message_id), DICOM_HAS_MESSAGE_ID},
+    {0x0120, offsetof(struct dicom_dimse, responded_to), DICOM_HAS_RESPONDED_TO},
+    {0x0700, offsetof(struct dicom_dimse, priority), DICOM_HAS_PRIORITY},
+    {0x0800, offsetof(struct dicom_dimse, data_set_type), DICOM_HAS_DATA_SET_TYPE},
+    {0x0900, offsetof(struct dicom_dimse, status), DICOM_HAS_STATUS},
+    {0x1020, offsetof(struct dicom_dimse, n_remaining), DICOM_HAS_REMAINING},
+    {0x1021, offsetof(struct dicom_dimse, n_completed), DICOM_HAS_COMPLETED},
+    {0x1022, offsetof(struct dicom_dimse, n_failed), DICOM_HAS_FAILED},
+    {0x1023, offsetof(struct dicom_dimse, n_warning), DICOM_HAS_WARNING},
+};
+
 static int
 command_parse(struct dicom_dimse *m, const uint8_t *p, size_t len)
 {
@@ -727,73 +747,19 @@ command_parse(struct dicom_dimse *m, const uint8_t *p, size_t len)
         case 0x0002:
             copy_trimmed(m->affected_sop_class, sizeof(m->affected_sop_class), v.ptr, v.len);
             break;
-        case 0x0100:
-            if (is_us) {
-                m->command_field = us;
-                m->has |= DICOM_HAS_COMMAND_FIELD;
-            }
-            break;
-        case 0x0110:
-            if (is_us) {
-                m->message_id = us;
-                m->has |= DICOM_HAS_MESSAGE_ID;
-            }
-            break;
-        case 0x0120:
-            if (is_us) {
-                m->responded_to = us;
-                m->has |= DICOM_HAS_RESPONDED_TO;
-            }
-            break;
         case 0x0600:
             copy_trimmed(m->move_destination, sizeof(m->move_destination), v.ptr, v.len);
-            break;
-        case 0x0700:
-            if (is_us) {
-                m->priority = us;
-                m->has |= DICOM_HAS_PRIORITY;
-            }
-            break;
-        case 0x0800:
-            if (is_us) {
-                m->data_set_type = us;
-                m->has |= DICOM_HAS_DATA_SET_TYPE;
-            }
-            break;
-        case 0x0900:
-            if (is_us) {
-                m->status = us;
-                m->has |= DICOM_HAS_STATUS;
-            }
             break;
         case 0x0902:
             copy_trimmed(m->error_comment, sizeof(m->error_comment), v.ptr, v.len);
             break;
-        case 0x1020:
-            if (is_us) {
-                m->n_remaining = us;
-                m->has |= DICOM_HAS_REMAINING;
-            }
-            break;
-        case 0x1021:
-            if (is_us) {
-                m->n_completed = us;
-                m->has |= DICOM_HAS_COMPLETED;
-            }
-            break;
-        case 0x1022:
-            if (is_us) {
-                m->n_failed = us;
-                m->has |= DICOM_HAS_FAILED;
-            }
-            break;
-        case 0x1023:
-            if (is_us) {
-                m->n_warning = us;
-                m->has |= DICOM_HAS_WARNING;
-            }
-            break;
         default:
+            for (size_t i = 0; is_us && i < sizeof(us_elements) / sizeof(us_elements[0]); i++) {
+                if (us_elements[i].elem == elem) {
+                    memcpy((char *)m + us_elements[i].off, &us, sizeof(us));
+                    m->has |= us_elements[i].bit;
+                }
+            }
             break;
         }
     }
