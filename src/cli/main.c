@@ -102,7 +102,8 @@ print_stats(const struct sensor_stats *s)
     }
     print_stat("app_unknown_flows", s->app.n_unknown);
     print_stat("app_memcap_drops", s->app.n_memcap);
-    print_stat("app_held_max", s->app.mem_len_max);
+    print_stat("app_memory_max", s->app_mem_max);
+    print_stat("app_memory_refused", s->app_mem_refused);
     print_stat("queue_waits", s->n_queue_waits);
     print_stat("eve_bytes", s->n_eve_bytes);
     if (s->is_live) {

@@ -1111,7 +1111,7 @@ pdv_data(struct dicom_flow *f, const struct proto_ctx *ctx, int dir, const uint8
                 cap *= 2;
             if (cap > DICOM_COMMAND_MAX)
                 cap = DICOM_COMMAND_MAX;
-            uint8_t *nb = realloc(d->cmd, cap);
+            uint8_t *nb = proto_realloc(d->cmd, cap);
             if (!nb)
                 return IASO_E_NOMEM;
             d->cmd = nb;
@@ -1223,7 +1223,7 @@ dicom_parse(void *state, const struct proto_ctx *ctx, int dir, const uint8_t *da
     if (s->failed)
         return IASO_E_FORMAT;
     if (!s->flow) {
-        s->flow = calloc(1, sizeof(*s->flow));
+        s->flow = proto_calloc(1, sizeof(*s->flow));
         if (!s->flow)
             return IASO_E_NOMEM;
     }
@@ -1262,7 +1262,7 @@ dicom_parse(void *state, const struct proto_ctx *ctx, int dir, const uint8_t *da
                     goto out;
                 }
                 if (d->pdu_len > d->pdu_cap) {
-                    uint8_t *nb = realloc(d->pdu, d->pdu_len);
+                    uint8_t *nb = proto_realloc(d->pdu, d->pdu_len);
                     if (!nb) {
                         rc = IASO_E_NOMEM;
                         goto out;
@@ -1347,12 +1347,12 @@ dicom_end(void *state, const struct proto_ctx *ctx, uint64_t ts_us)
         struct dicom_dir *d = &f->dir[i];
         if (d->pending && !s->failed)
             dimse_emit(f, ctx, i, ts_us);
-        free(d->pdu);
-        free(d->cmd);
+        proto_free(d->pdu);
+        proto_free(d->cmd);
     }
     if (!s->failed)
         assoc_emit(f, ctx, PROTO_TOSERVER, ts_us, "flow_end");
-    free(f);
+    proto_free(f);
     s->flow = NULL;
 }
 

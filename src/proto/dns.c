@@ -477,7 +477,7 @@ dns_tcp_feed(struct dns_tcp_dir *d, const struct proto_ctx *ctx, int dir, const 
         } else {
             if (d->buf_cap < d->msg_len) {
                 /* msg_len <= DNS_TCP_MSG_MAX: the prefix is 16 bits. */
-                uint8_t *nb = realloc(d->buf, d->msg_len);
+                uint8_t *nb = proto_realloc(d->buf, d->msg_len);
                 if (!nb)
                     return IASO_E_NOMEM;
                 d->buf = nb;
@@ -523,7 +523,7 @@ dns_end(void *state, const struct proto_ctx *ctx, uint64_t ts_us)
     (void)ts_us;
     struct dns_state *s = state;
     for (size_t i = 0; i < 2; i++) {
-        free(s->dirs[i].buf);
+        proto_free(s->dirs[i].buf);
         s->dirs[i].buf = NULL;
     }
 }

@@ -532,7 +532,7 @@ dir_get(struct hl7_state *st, int dir)
 {
     struct hl7_dir **slot = &st->dir[dir ? 1 : 0];
     if (!*slot) {
-        *slot = calloc(1, sizeof(**slot));
+        *slot = proto_calloc(1, sizeof(**slot));
         if (*slot) {
             (*slot)->fs = '|';
             (*slot)->cs = '^';
@@ -599,7 +599,7 @@ hl7_end(void *state, const struct proto_ctx *ctx, uint64_t ts_us)
                 end_segment(d, ctx, dir, ts_us, 0);
             end_raw(d, ctx, dir, ts_us);
         }
-        free(d);
+        proto_free(d);
         st->dir[dir] = NULL;
     }
 }

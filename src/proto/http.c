@@ -404,7 +404,7 @@ resp_release(struct http_state *st)
     }
     if (st->req == t)
         st->req = NULL;
-    free(t);
+    proto_free(t);
 }
 
 /* ---- Target analysis: url with query values dropped, FHIR shape, id pseudonymised ---- */
@@ -724,11 +724,11 @@ req_begin(struct http_state *st)
     if (st->n_pending >= HTTP_PENDING_MAX)
         return give_up(st, PROTO_TOSERVER, HTTP_ANOM_PENDING_OVERFLOW, IASO_E_LIMIT);
     if (!st->target) {
-        st->target = malloc(HTTP_TARGET_MAX);
+        st->target = proto_malloc(HTTP_TARGET_MAX);
         if (!st->target)
             return IASO_E_NOMEM;
     }
-    struct http_txn *t = calloc(1, sizeof(*t));
+    struct http_txn *t = proto_calloc(1, sizeof(*t));
     if (!t)
         return IASO_E_NOMEM;
     t->has_request = true;
@@ -750,7 +750,7 @@ resp_begin(struct http_state *st, struct http_dir *d)
     if (st->head) {
         st->resp = st->head;
     } else {
-        struct http_txn *t = calloc(1, sizeof(*t));
+        struct http_txn *t = proto_calloc(1, sizeof(*t));
         if (!t)
             return IASO_E_NOMEM;
         t->anomalies |= HTTP_ANOM_NO_REQUEST;
@@ -1277,14 +1277,14 @@ http_end(void *state, const struct proto_ctx *ctx, uint64_t ts_us)
             t->anomalies |= HTTP_ANOM_REQ_INCOMPLETE;
         txn_emit(ctx, t, PROTO_TOSERVER, ts_us);
         st->head = t->next;
-        free(t);
+        proto_free(t);
     }
     st->tail = NULL;
     st->req = NULL;
     st->n_pending = 0;
     if (st->target)
         explicit_bzero(st->target, HTTP_TARGET_MAX); /* may hold query values */
-    free(st->target);
+    proto_free(st->target);
     st->target = NULL;
 }
 

@@ -100,6 +100,28 @@ struct proto_parser {
     void (*eve)(const struct proto_event *ev, struct jsonw *w);
 };
 
+/*
+ * Heap memory of parser state, counted against a cap so a flood of connections cannot take all
+ * memory. Parsers allocate with proto_malloc/calloc/realloc/free only; each block carries its
+ * size, so proto_free needs none. The caller points the calling thread at its accountant with
+ * proto_mem_use() before calling into parsers; past the cap an allocation fails (NULL), which a
+ * parser treats like any allocation failure: it gives up on the flow, and the refusal is
+ * counted. Without an accountant (unit tests, fuzzing) allocation is not capped.
+ */
+struct proto_mem {
+    uint64_t used;     /* bytes held now, block headers included */
+    uint64_t used_max; /* the most ever held */
+    uint64_t cap;      /* 0: no cap */
+    uint64_t n_refused;
+};
+
+/* Sets the calling thread's accountant (NULL for none). */
+void proto_mem_use(struct proto_mem *m);
+void *proto_malloc(size_t len);
+void *proto_calloc(size_t n, size_t len);
+void *proto_realloc(void *ptr, size_t len);
+void proto_free(void *ptr); /* NULL is fine */
+
 /* The registry, indexed by enum proto_id; NULL where a parser is not built in. */
 extern const struct proto_parser *const proto_parsers[PROTO_COUNT];
 

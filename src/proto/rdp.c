@@ -180,7 +180,7 @@ rdp_parse(void *state, const struct proto_ctx *ctx, int dir, const uint8_t *data
     if (d->done || len == 0)
         return 0; /* TLS, CredSSP or MCS from here on: not ours to follow */
     if (!d->buf) {
-        d->buf = malloc(RDP_PDU_MAX);
+        d->buf = proto_malloc(RDP_PDU_MAX);
         if (!d->buf)
             return IASO_E_NOMEM;
     }
@@ -205,7 +205,7 @@ rdp_parse(void *state, const struct proto_ctx *ctx, int dir, const uint8_t *data
         }
         int rc = rdp_pdu(ctx, dir, d->buf, d->pdu_len, ts_us);
         d->done = true;
-        free(d->buf);
+        proto_free(d->buf);
         d->buf = NULL;
         return rc;
     }
@@ -229,7 +229,7 @@ rdp_end(void *state, const struct proto_ctx *ctx, uint64_t ts_us)
     (void)ts_us;
     struct rdp_state *s = state;
     for (size_t i = 0; i < 2; i++) {
-        free(s->dirs[i].buf);
+        proto_free(s->dirs[i].buf);
         s->dirs[i].buf = NULL;
     }
 }

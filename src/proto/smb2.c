@@ -938,7 +938,7 @@ static int
 ensure_flow(struct smb2_state *st)
 {
     if (!st->flow) {
-        st->flow = calloc(1, sizeof(*st->flow));
+        st->flow = proto_calloc(1, sizeof(*st->flow));
         if (!st->flow)
             return IASO_E_NOMEM;
     }
@@ -1023,7 +1023,7 @@ grow(struct smb2_dir *d, uint32_t need)
     uint32_t cap = d->cap ? d->cap : 256;
     while (cap < need)
         cap *= 2; /* need <= SMB2_MSG_MAX, so this stops there */
-    uint8_t *nb = realloc(d->buf, cap);
+    uint8_t *nb = proto_realloc(d->buf, cap);
     if (!nb)
         return IASO_E_NOMEM;
     d->buf = nb;
@@ -1129,10 +1129,10 @@ smb2_end(void *state, const struct proto_ctx *ctx, uint64_t ts_us)
         ev.session_id = st->enc_session_id;
         emit(ctx, SMB2_EV_ENCRYPTED, PROTO_TOSERVER, ts_us, &ev);
     }
-    free(st->flow);
+    proto_free(st->flow);
     st->flow = NULL;
     for (int i = 0; i < 2; i++) {
-        free(st->dir[i].buf);
+        proto_free(st->dir[i].buf);
         st->dir[i].buf = NULL;
         st->dir[i].cap = 0;
     }

@@ -682,7 +682,7 @@ message_done(struct tls_state *s, const struct proto_ctx *ctx, int dir, uint64_t
         else if (type == TLS_HS_CERTIFICATE)
             rc = certificate(ctx, dir, d->msg, d->msg_keep, d->msg_len, ts_us);
     }
-    free(d->msg);
+    proto_free(d->msg);
     d->msg = NULL;
     d->msg_cap = 0;
     d->keep = false;
@@ -735,7 +735,7 @@ handshake_feed(struct tls_state *s, const struct proto_ctx *ctx, int dir, const 
                     cap *= 2;
                 if (cap > d->msg_keep)
                     cap = d->msg_keep;
-                uint8_t *grown = realloc(d->msg, cap);
+                uint8_t *grown = proto_realloc(d->msg, cap);
                 if (!grown)
                     return IASO_E_NOMEM;
                 d->msg = grown;
@@ -853,7 +853,7 @@ tls_end(void *state, const struct proto_ctx *ctx, uint64_t ts_us)
     (void)ctx;
     (void)ts_us;
     for (int i = 0; i < 2; i++) {
-        free(s->dir[i].msg);
+        proto_free(s->dir[i].msg);
         s->dir[i].msg = NULL;
     }
 }

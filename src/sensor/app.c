@@ -40,6 +40,7 @@ app_layer_init(struct app_layer *a, const struct phi *phi, uint64_t memcap, app_
     a->emit = emit;
     a->user = user;
     a->memcap = memcap;
+    a->mem.cap = memcap;
 }
 
 const struct proto_parser *
@@ -55,19 +56,12 @@ flow_record(struct app_layer *a, struct flow *f)
     if (f->app)
         return f->app;
     size_t len = sizeof(struct app_flow);
-    if (a->stats.mem_len + len > a->memcap) {
-        a->stats.n_memcap++;
-        return NULL;
-    }
-    struct app_flow *af = calloc(1, len);
+    struct app_flow *af = proto_calloc(1, len);
     if (!af) {
         a->stats.n_memcap++;
         return NULL;
     }
     af->alloc_len = len;
-    a->stats.mem_len += len;
-    if (a->stats.mem_len > a->stats.mem_len_max)
-        a->stats.mem_len_max = a->stats.mem_len;
     f->app = af;
     return af;
 }
@@ -87,12 +81,7 @@ static struct app_flow *
 activate(struct app_layer *a, struct flow *f, struct app_flow *af, const struct proto_parser *p)
 {
     size_t len = sizeof(struct app_flow) + p->state_len;
-    if (a->stats.mem_len - af->alloc_len + len > a->memcap) {
-        a->stats.n_memcap++;
-        af->state = APP_NONE;
-        return af;
-    }
-    struct app_flow *grown = realloc(af, len);
+    struct app_flow *grown = proto_realloc(af, len);
     if (!grown) {
         a->stats.n_memcap++;
         af->state = APP_NONE;
@@ -101,9 +90,6 @@ activate(struct app_layer *a, struct flow *f, struct app_flow *af, const struct 
     af = grown;
     f->app = af;
     memset(af->parser_state, 0, p->state_len);
-    a->stats.mem_len = a->stats.mem_len - af->alloc_len + len;
-    if (a->stats.mem_len > a->stats.mem_len_max)
-        a->stats.mem_len_max = a->stats.mem_len;
     af->alloc_len = len;
     af->parser = p;
     af->state = APP_ACTIVE;
@@ -168,6 +154,7 @@ app_input(struct app_layer *a, struct flow *f, bool udp, int dir, const uint8_t 
 {
     if (len == 0 || f->app_done || a->memcap == 0)
         return;
+    proto_mem_use(&a->mem); /* everything allocated for parsing below counts against memcap */
     struct app_flow *af = f->app;
     if (!af) {
         af = flow_record(a, f);
@@ -243,6 +230,7 @@ app_datagram(struct app_layer *a, struct flow *f, int dir, const uint8_t *data, 
 void
 app_stream_gap(struct app_layer *a, struct flow *f, int dir, uint32_t len, uint64_t ts_us)
 {
+    proto_mem_use(&a->mem);
     (void)ts_us;
     struct app_flow *af = f->app;
     if (!af)
@@ -268,6 +256,7 @@ app_stream_gap(struct app_layer *a, struct flow *f, int dir, uint32_t len, uint6
 void
 app_flow_end(struct app_layer *a, struct flow *f, uint64_t ts_us)
 {
+    proto_mem_use(&a->mem);
     struct app_flow *af = f->app;
     if (!af)
         return;
@@ -276,8 +265,7 @@ app_flow_end(struct app_layer *a, struct flow *f, uint64_t ts_us)
         af->parser->end(af->parser_state, &a->ctx, ts_us);
         a->cur = NULL;
     }
-    a->stats.mem_len -= af->alloc_len;
-    free(af);
+    proto_free(af);
     f->app = NULL;
     f->app_done = 1;
 }

@@ -5,9 +5,10 @@
 // the flow they belong to.
 //
 // Per flow it keeps a small record: the parser chosen (or that none fits), up to 64 bytes per
-// direction while the probes cannot tell yet, and the parser's state. All of it is counted
-// against a memory cap; a flow that does not fit is left without application parsing and
-// counted.
+// direction while the probes cannot tell yet, and the parser's state. All of it, and everything
+// the parsers allocate (proto_malloc), is counted against one memory cap: a flow whose record does
+// not fit is left without application parsing, a parser refused memory gives up on its flow, and
+// both are counted.
 //
 // Thread safety: one struct app_layer per worker.
 #ifndef IASO_SENSOR_APP_H
@@ -30,8 +31,6 @@ struct app_stats {
     struct app_proto_stats proto[PROTO_COUNT];
     uint64_t n_unknown; /* flows with payload that no parser claimed */
     uint64_t n_memcap;  /* flows left without parsing because of the memory cap */
-    uint64_t mem_len;   /* bytes held now */
-    uint64_t mem_len_max;
 };
 
 typedef void (*app_emit_fn)(void *user, struct flow *f, const struct proto_event *ev);
@@ -42,6 +41,7 @@ struct app_layer {
     void *user;
     struct flow *cur; /* the flow being parsed, for the emit callback */
     uint64_t memcap;
+    struct proto_mem mem; /* parser records and parser heap, all counted against memcap */
     struct app_stats stats;
 };
 

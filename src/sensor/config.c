@@ -84,7 +84,7 @@ const struct opt_def sensor_options[] = {
      "Track flows and reassemble TCP streams, but parse no application protocol (no DICOM, "
      "HL7, HTTP, DNS, TLS, SMB or RDP events, no inventory roles).",
      F(no_parsers)},
-    {"app-memcap", 0, OPT_SIZE, "SIZE", 1 << 20, INT64_C(1) << 40, "256M",
+    {"app-memcap", 0, OPT_SIZE, "SIZE", 65536, INT64_C(1) << 40, "256M",
      "Memory for protocol parser state, all flows and workers together; a flow that does not "
      "fit is tracked without protocol parsing, and counted.",
      F(app_memcap)},

@@ -491,8 +491,6 @@ sum_app(struct app_stats *acc, const struct app_stats *s)
     }
     acc->n_unknown += s->n_unknown;
     acc->n_memcap += s->n_memcap;
-    acc->mem_len += s->mem_len;
-    acc->mem_len_max += s->mem_len_max;
 }
 
 static void
@@ -688,6 +686,8 @@ out:
             }
             sum_reasm(&stats->reasm, &w->reasm.stats);
             sum_app(&stats->app, &w->app.stats);
+            stats->app_mem_max += w->app.mem.used_max;
+            stats->app_mem_refused += w->app.mem.n_refused;
             reasm_release(&w->reasm);
             buf_release(&w->eve);
             if (w->has_ring) {

@@ -68,7 +68,9 @@ struct sensor_stats {
     struct flow_stats flow; /* n_active_max summed over workers */
     size_t flow_bytes_each;
     struct reasm_stats reasm; /* held_len_max summed over workers */
-    struct app_stats app;     /* mem_len_max summed over workers */
+    struct app_stats app;
+    uint64_t app_mem_max;     /* most parser memory held, summed over workers */
+    uint64_t app_mem_refused; /* parser allocations refused by --app-memcap */
     uint64_t defrag_mem_len;
     uint64_t n_datagrams_reassembled;
     uint64_t n_queue_waits; /* times the capture thread waited for a full worker queue */

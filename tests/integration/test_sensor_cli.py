@@ -207,3 +207,25 @@ def test_live_capture(tmp_path):
         assert udp[0]["flow"]["pkts_toserver"] == 3
     finally:
         subprocess.run(["ip", "netns", "del", ns])
+
+
+def test_parser_memory_is_capped():
+    """Parser state and everything parsers allocate count against --app-memcap: past it a
+    parser gives up on its flow (counted), the flow is still tracked, and nothing crashes."""
+    cap = PCAP / "dicom-dcmtk/input.pcap"
+
+    def stats(*extra):
+        r = run("sensor", "--read", str(cap), "--eve", "/dev/null", "--stats", *extra)
+        assert r.returncode == 0, r.stderr
+        return {k: v for k, v in (l.split(": ", 1) for l in r.stderr.splitlines()
+                                  if ": " in l and not l.startswith(" "))}
+
+    free = stats()
+    assert int(free["app_memory_refused"]) == 0
+    assert int(free["app_dicom_events"]) > 0
+    tight = stats("--app-memcap", "64K")
+    assert 0 < int(tight["app_memory_max"]) <= 65536
+    assert int(tight["app_memory_refused"]) > 0
+    assert int(tight["app_dicom_gave_up"]) > 0
+    assert tight["flows_created"] == free["flows_created"]
+    assert tight["packets"] == free["packets"]
