@@ -713,20 +713,20 @@ dimse_emit(struct dicom_flow *f, const struct proto_ctx *ctx, int dir, uint64_t 
 /* The command elements (group 0000) that are one unsigned short: where each goes in the event
  * and the bit that says it was present. */
 static const struct {
-    uint16_t elem;
     size_t off;
     uint32_t bit;
+    uint16_t elem;
 } us_elements[] = {
-    {0x0100, offsetof(struct dicom_dimse, command_field), DICOM_HAS_COMMAND_FIELD},
-    {0x0110, offsetof(struct dicom_dimse, message_id), DICOM_HAS_MESSAGE_ID},
-    {0x0120, offsetof(struct dicom_dimse, responded_to), DICOM_HAS_RESPONDED_TO},
-    {0x0700, offsetof(struct dicom_dimse, priority), DICOM_HAS_PRIORITY},
-    {0x0800, offsetof(struct dicom_dimse, data_set_type), DICOM_HAS_DATA_SET_TYPE},
-    {0x0900, offsetof(struct dicom_dimse, status), DICOM_HAS_STATUS},
-    {0x1020, offsetof(struct dicom_dimse, n_remaining), DICOM_HAS_REMAINING},
-    {0x1021, offsetof(struct dicom_dimse, n_completed), DICOM_HAS_COMPLETED},
-    {0x1022, offsetof(struct dicom_dimse, n_failed), DICOM_HAS_FAILED},
-    {0x1023, offsetof(struct dicom_dimse, n_warning), DICOM_HAS_WARNING},
+    {offsetof(struct dicom_dimse, command_field), DICOM_HAS_COMMAND_FIELD, 0x0100},
+    {offsetof(struct dicom_dimse, message_id), DICOM_HAS_MESSAGE_ID, 0x0110},
+    {offsetof(struct dicom_dimse, responded_to), DICOM_HAS_RESPONDED_TO, 0x0120},
+    {offsetof(struct dicom_dimse, priority), DICOM_HAS_PRIORITY, 0x0700},
+    {offsetof(struct dicom_dimse, data_set_type), DICOM_HAS_DATA_SET_TYPE, 0x0800},
+    {offsetof(struct dicom_dimse, status), DICOM_HAS_STATUS, 0x0900},
+    {offsetof(struct dicom_dimse, n_remaining), DICOM_HAS_REMAINING, 0x1020},
+    {offsetof(struct dicom_dimse, n_completed), DICOM_HAS_COMPLETED, 0x1021},
+    {offsetof(struct dicom_dimse, n_failed), DICOM_HAS_FAILED, 0x1022},
+    {offsetof(struct dicom_dimse, n_warning), DICOM_HAS_WARNING, 0x1023},
 };
 
 static int
