@@ -380,6 +380,25 @@ tick(struct pipeline *pl, uint64_t ts_us)
         send_record(pl, &pl->workers[i], &r, NULL, 0);
 }
 
+/*
+ * Flows are spread over 2N - 1 hash slots: worker 0, which is also the capture thread and does
+ * the reading, decoding and queueing for everyone, owns one slot; every other worker owns two.
+ * With two workers the capture thread thus parses a third of the flows and the other thread two
+ * thirds, which balances the two cores; an even split left the capture thread the bottleneck.
+ */
+static int
+worker_of_slot(uint64_t slot)
+{
+    return slot == 0 ? 0 : (int)((slot + 1) / 2);
+}
+
+/* The share of the caps (flows, stream and parser memory) that worker i gets, in slots. */
+static uint64_t
+worker_slots(int i)
+{
+    return i == 0 ? 1 : 2;
+}
+
 /* Hands a decoded packet (or reassembled datagram) to its worker. */
 static void
 dispatch(struct pipeline *pl, const struct packet *p, enum rec_kind kind)
@@ -392,7 +411,7 @@ dispatch(struct pipeline *pl, const struct packet *p, enum rec_kind kind)
     if (p->ip_version) {
         struct flow_key key;
         flow_key_from_packet(p, &key);
-        wi = (int)(flow_key_hash(&key) % (uint64_t)pl->n_workers);
+        wi = worker_of_slot(flow_key_hash(&key) % (uint64_t)(2 * pl->n_workers - 1));
     }
     if (wi == 0) {
         worker_packet(&pl->workers[0], p);
@@ -562,21 +581,25 @@ sensor_run(const struct sensor_config *cfg, struct sensor_stats *stats, sensor_p
     int64_t by_mem = cfg->flow_memcap / (int64_t)(sizeof(struct flow) + 2 * sizeof(uint32_t));
     if (by_mem < flow_max)
         flow_max = by_mem;
-    fcfg.max_flows = (uint32_t)(flow_max / pl.n_workers > 64 ? flow_max / pl.n_workers : 64);
     for (int i = 0; i < FLOW_TO_COUNT; i++)
         fcfg.timeout_us[i] = (uint64_t)cfg->timeout_ms[i] * 1000;
-    struct reasm_config rcfg = {.max_dir_bytes = (uint32_t)cfg->stream_dir_max,
-                                .max_total_bytes =
-                                    (uint64_t)cfg->stream_memcap / (uint64_t)pl.n_workers};
+    uint64_t n_slots = (uint64_t)(2 * pl.n_workers - 1);
     for (int i = 0; i < pl.n_workers; i++) {
         struct worker *w = &pl.workers[i];
+        /* Each worker's caps are its share of the totals, as it gets its share of the flows. */
+        uint64_t share = worker_slots(i);
+        uint64_t wmax = (uint64_t)flow_max * share / n_slots;
+        fcfg.max_flows = (uint32_t)(wmax > 64 ? wmax : 64);
+        struct reasm_config rcfg = {.max_dir_bytes = (uint32_t)cfg->stream_dir_max,
+                                    .max_total_bytes =
+                                        (uint64_t)cfg->stream_memcap * share / n_slots};
         w->id = i;
         w->sink = &sink;
         buf_init(&w->eve, 0);
         reasm_init(&w->reasm, &rcfg, &stream_ops, w);
         /* Without parsers the application layer gets no memory, so it parses nothing. */
         app_layer_init(&w->app, &phi,
-                       cfg->no_parsers ? 0 : (uint64_t)cfg->app_memcap / (uint64_t)pl.n_workers,
+                       cfg->no_parsers ? 0 : (uint64_t)cfg->app_memcap * share / n_slots,
                        on_app_event, w);
         if (cfg->inventory_path) {
             w->inv = inventory_new((uint32_t)cfg->inventory_max);
