@@ -6,7 +6,8 @@
 // With one worker everything runs on the calling thread. With N workers the calling thread
 // reads, decodes and defragments, then hands each packet to the worker its flow hashes to
 // (symmetric: both directions meet in one worker): worker 0 is the calling thread itself, the
-// others are threads fed through rings. So N workers keep N cores busy, not N + 1. Flow timeouts
+// others are threads fed through rings. So N workers keep N cores busy, not N + 1; worker 0
+// takes a smaller share of the flows since it also does the reading. Flow timeouts
 // run on packet time, driven by the capture thread for every worker at once, so the output is the
 // same whatever the number of workers, apart from the order of the lines.
 #ifndef IASO_SENSOR_SENSOR_H
