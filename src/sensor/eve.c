@@ -91,7 +91,6 @@ tcp_flags_hex(struct jsonw *w, const char *key, uint8_t flags)
     jsonw_str(w, hex);
 }
 
-/* The fields every event of a flow starts with: time, flow id, type, VLANs, endpoints. */
 /* The per-flow part of every event's header: VLANs, endpoints, transport. */
 static void
 eve_endpoints(struct jsonw *w, const struct flow *f)
@@ -124,9 +123,9 @@ eve_endpoints(struct jsonw *w, const struct flow *f)
     jsonw_str(w, ip_proto_name(f->key.proto, tmp, sizeof(tmp)));
 }
 
-/* The fields every event of a flow starts with: time, flow id, type, VLANs, endpoints. */
+/* The fields every event of a flow starts with: time, flow id, type. */
 static void
-eve_header(struct jsonw *w, uint64_t ts_us, const struct flow *f, const char *event_type)
+eve_intro(struct jsonw *w, uint64_t ts_us, const struct flow *f, const char *event_type)
 {
     char ts[TIMEFMT_EVE_LEN + 1];
     timefmt_eve(ts_us, ts, sizeof(ts));
@@ -136,7 +135,6 @@ eve_header(struct jsonw *w, uint64_t ts_us, const struct flow *f, const char *ev
     jsonw_u64(w, f->id);
     jsonw_key(w, "event_type");
     jsonw_str(w, event_type);
-    eve_endpoints(w, f);
 }
 
 static int
@@ -152,7 +150,6 @@ int
 eve_app_format(struct buf *out, const struct flow *f, const struct proto_parser *p,
                const struct proto_event *ev, struct eve_cache *cache)
 {
-    char ts[TIMEFMT_EVE_LEN + 1];
     struct jsonw w;
     if (cache->flow != f || cache->flow_id != f->id || cache->parser != p) {
         /* Events come in runs from one flow (a message and its answer, the commands of an
@@ -178,13 +175,7 @@ eve_app_format(struct buf *out, const struct flow *f, const struct proto_parser 
     }
     jsonw_begin(&w, out);
     jsonw_object_begin(&w);
-    timefmt_eve(ev->ts_us, ts, sizeof(ts));
-    jsonw_key(&w, "timestamp");
-    jsonw_str(&w, ts);
-    jsonw_key(&w, "flow_id");
-    jsonw_u64(&w, f->id);
-    jsonw_key(&w, "event_type");
-    jsonw_str(&w, p->name);
+    eve_intro(&w, ev->ts_us, f, p->name);
     if (cache->flow == f) {
         jsonw_raw_members(&w, cache->text, cache->len);
     } else {
@@ -208,7 +199,8 @@ eve_flow_format(struct buf *out, const struct flow *f, enum flow_end_reason reas
     struct jsonw w;
     jsonw_begin(&w, out);
     jsonw_object_begin(&w);
-    eve_header(&w, f->start_us, f, "flow");
+    eve_intro(&w, f->start_us, f, "flow");
+    eve_endpoints(&w, f);
     if (app_proto) {
         jsonw_key(&w, "app_proto");
         jsonw_str(&w, app_proto);

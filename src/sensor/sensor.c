@@ -345,8 +345,7 @@ struct pipeline {
 };
 
 static void
-send_record(struct pipeline *pl, struct worker *w, const struct rec *hdr, const uint8_t *data,
-            uint32_t len)
+send_record(struct worker *w, const struct rec *hdr, const uint8_t *data, uint32_t len)
 {
     size_t total = sizeof(*hdr) + len;
     uint8_t *dst = ring_reserve(&w->ring, total);
@@ -355,7 +354,6 @@ send_record(struct pipeline *pl, struct worker *w, const struct rec *hdr, const 
     if (len)
         memcpy(dst + sizeof(*hdr), data, len);
     ring_commit(&w->ring, total);
-    (void)pl;
 }
 
 static void
@@ -377,7 +375,7 @@ tick(struct pipeline *pl, uint64_t ts_us)
     flow_table_expire(pl->workers[0].flows, ts_us);
     struct rec r = {.kind = REC_TICK, .ts_us = ts_us};
     for (int i = 1; i < pl->n_workers; i++)
-        send_record(pl, &pl->workers[i], &r, NULL, 0);
+        send_record(&pl->workers[i], &r, NULL, 0);
 }
 
 /*
@@ -428,7 +426,7 @@ dispatch(struct pipeline *pl, const struct packet *p, enum rec_kind kind)
     size_t max = ring_max_record(&pl->workers[wi].ring) - sizeof(r);
     if (len > max)
         len = r.caplen = (uint32_t)max;
-    send_record(pl, &pl->workers[wi], &r, p->data, len);
+    send_record(&pl->workers[wi], &r, p->data, len);
     if (pl->live || ++pl->n_unpublished >= PUBLISH_EVERY)
         publish_all(pl);
 }
@@ -522,7 +520,6 @@ sum_flow(struct flow_stats *acc, const struct flow_stats *s)
     acc->n_shutdown += s->n_shutdown;
     acc->n_active += s->n_active;
     acc->n_active_max += s->n_active_max;
-    acc->n_no_l4 += s->n_no_l4;
 }
 
 int
@@ -688,7 +685,7 @@ out:
         for (int i = 1; i < pl.n_workers; i++) {
             struct worker *w = &pl.workers[i];
             if (w->has_thread) {
-                send_record(&pl, w, &end, NULL, 0);
+                send_record(w, &end, NULL, 0);
                 ring_publish(&w->ring);
             }
         }

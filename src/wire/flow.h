@@ -109,7 +109,6 @@ struct flow_stats {
     uint64_t n_shutdown;
     uint64_t n_active;
     uint64_t n_active_max;
-    uint64_t n_no_l4; /* packets with no usable transport header, not put in a flow */
 };
 
 typedef void (*flow_end_fn)(void *user, struct flow *f, enum flow_end_reason reason);
