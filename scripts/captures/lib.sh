@@ -116,7 +116,13 @@ cap_stop() {
     kill -TERM "$CAP_TCPDUMP"
     wait "$CAP_TCPDUMP" 2>/dev/null || true
     CAP_PIDS=$(echo "$CAP_PIDS" | tr ' ' '\n' | grep -vx "$CAP_TCPDUMP" | tr '\n' ' ' || true)
-    grep -E "packets (captured|received)" "$CAP_LOG" >&2 || true
+    grep -E "packets (captured|received|dropped)" "$CAP_LOG" >&2 || true
+    # A packet the kernel dropped (tcpdump's ring full, on a busy machine) is missing from the
+    # file although it crossed the wire: such a capture is not what it claims to be.
+    if grep -qE "^[1-9][0-9]* packets dropped by kernel" "$CAP_LOG"; then
+        echo "$0: tcpdump lost packets; run again (or give cap_start a bigger -B)" >&2
+        exit 1
+    fi
     rm -f "$CAP_LOG"
     mv "$CAP_TMP" "$CAP_FINAL"
 }

@@ -4,6 +4,8 @@
 
   mllp-ack.py ADDR PORT NMSG    accept one connection, answer NMSG messages with ACK^..^ACK
                                 (MSA|AA|<control id>), then wait for the sender to close
+  mllp-ack.py ADDR PORT NMSG NCONN   the same over NCONN connections, one after the other
+                                (NMSG messages in all), each answered until its sender closes
 
 Each message is framed <VT> message <FS><CR>; the ACK copies the sender and receiver from the
 MSH (swapped), the trigger event and the control id, as any interface engine does. The ACK's
@@ -26,25 +28,27 @@ def ack(msg, n):
 
 def main():
     addr, port, nmsg = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    nconn = int(sys.argv[4]) if len(sys.argv) > 4 else 1
     ls = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET, socket.SOCK_STREAM)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind((addr, port))
     ls.listen(1)
-    c, _ = ls.accept()
-    buf = b""
     n = 0
-    while n < nmsg:
-        chunk = c.recv(4096)
-        if not chunk:
-            break
-        buf += chunk
-        while FS + CR in buf:
-            frame, buf = buf.split(FS + CR, 1)
-            n += 1
-            c.sendall(VT + ack(frame.lstrip(VT), n) + FS + CR)
-    while c.recv(4096):
-        pass
-    c.close()
+    for _ in range(nconn):
+        c, _ = ls.accept()
+        buf = b""
+        while n < nmsg:
+            chunk = c.recv(4096)
+            if not chunk:
+                break
+            buf += chunk
+            while FS + CR in buf:
+                frame, buf = buf.split(FS + CR, 1)
+                n += 1
+                c.sendall(VT + ack(frame.lstrip(VT), n) + FS + CR)
+        while c.recv(4096):
+            pass
+        c.close()
     ls.close()
     if n != nmsg:
         print("mllp-ack.py: %d messages received, %d expected" % (n, nmsg), file=sys.stderr)

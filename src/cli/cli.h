@@ -6,4 +6,10 @@
 /* `iaso sensor inventory PATH`. argv[1] is "sensor", argv[2] "inventory". */
 int cmd_sensor_inventory(int argc, char **argv);
 
+/* `iaso sensor baseline ...`. argv[1] is "sensor", argv[2] "baseline". */
+int cmd_sensor_baseline(int argc, char **argv);
+
+/* `iaso indicators check PATH...`. argv[1] is "indicators". */
+int cmd_indicators(int argc, char **argv);
+
 #endif

@@ -10,6 +10,7 @@
 
 #include "base/buf.h"
 #include "cli/cli.h"
+#include "detect/behave.h"
 #include "base/log.h"
 #include "base/opt.h"
 #include "sensor/sensor.h"
@@ -22,7 +23,9 @@ static const char *const top_usage =
     "Iaso protects hospitals from attack and helps them recover.\n"
     "\n"
     "commands:\n"
-    "  sensor     read a mirror port or capture files; decode, track flows, write EVE JSON\n"
+    "  sensor     read a mirror port or capture files; decode, track flows, raise alerts,\n"
+    "             write EVE JSON\n"
+    "  indicators check threat indicator files (CSV, STIX 2.1, MISP) before loading them\n"
     "  version    print the version\n"
     "  help       show this help, or `iaso help <command>` for one command\n";
 
@@ -30,16 +33,20 @@ static const char *const sensor_usage =
     "usage: iaso sensor --read FILE [--read FILE ...] [options]\n"
     "       iaso sensor --interface IF [options]\n"
     "       iaso sensor inventory PATH\n"
+    "       iaso sensor baseline list|accept|remove PATH ...\n"
     "\n"
     "Reads packets from capture files (pcap or pcapng; several are merged in\n"
     "timestamp order) or from a live interface. Decodes Ethernet, VLAN, Linux\n"
     "cooked capture, IPv4 and IPv6 (fragments put back together), TCP, UDP and\n"
-    "ICMP; tracks flows; reassembles TCP streams; writes one EVE JSON `flow` event\n"
-    "per flow when it ends.\n"
+    "ICMP; tracks flows; reassembles TCP streams; parses DICOM, HL7 v2, HTTP/FHIR,\n"
+    "DNS, TLS, SMB2 and RDP; writes EVE JSON: one `flow` event per flow when it\n"
+    "ends, the protocols' events, and `alert` events from the shared indicators\n"
+    "(--indicators), the baseline of who talks to whom (--baseline) and the\n"
+    "behaviour detectors (--thresholds lists them). See docs/detection.md.\n"
     "\n"
     "Exit status: 0 on success; 1 when the input could not be read (a missing or\n"
     "broken file; a capture cut short, after what came before the cut was\n"
-    "processed); 2 on bad usage.\n"
+    "processed) or an indicator or baseline file is unusable; 2 on bad usage.\n"
     "\n"
     "options:\n";
 
@@ -104,6 +111,31 @@ print_stats(const struct sensor_stats *s)
     print_stat("app_memcap_drops", s->app.n_memcap);
     print_stat("app_memory_max", s->app_mem_max);
     print_stat("app_memory_refused", s->app_mem_refused);
+    const struct detect_stats *d = &s->detect;
+    print_stat("indicators", d->ioc.n_indicators);
+    for (int i = 0; i < IOC_TYPE_COUNT; i++)
+        if (d->ioc.n_type[i])
+            fprintf(stderr, "  %s: %llu\n", ioc_type_name((enum ioc_type)i),
+                    (unsigned long long)d->ioc.n_type[i]);
+    print_stat("indicator_memory", d->ioc.mem_bytes);
+    print_stat("indicator_bytes_each",
+               d->ioc.n_indicators ? d->ioc.mem_bytes / d->ioc.n_indicators : 0);
+    print_stat("indicator_reloads", d->n_reloads);
+    print_stat("indicator_reload_failures", d->n_reload_failures);
+    uint64_t n_alerts = 0;
+    for (int i = 0; i < RULE_COUNT; i++)
+        n_alerts += d->alerts.n_raised[i];
+    print_stat("alerts", n_alerts);
+    for (int i = 0; i < RULE_COUNT; i++)
+        if (d->alerts.n_raised[i])
+            fprintf(stderr, "  %s: %llu\n", rules[i].name,
+                    (unsigned long long)d->alerts.n_raised[i]);
+    print_stat("alerts_deduplicated", d->alerts.n_dedup);
+    print_stat("alerts_rate_limited", d->alerts.n_ratelimited);
+    print_stat("baseline_pairs", d->n_baseline_pairs);
+    print_stat("baseline_pending", d->n_baseline_pending);
+    print_stat("behaviour_sources", d->n_behave_sources);
+    print_stat("behaviour_sources_evicted", d->n_behave_evicted);
     print_stat("queue_waits", s->n_queue_waits);
     print_stat("eve_bytes", s->n_eve_bytes);
     if (s->is_live) {
@@ -131,11 +163,38 @@ show_progress(void *user, const struct sensor_progress *p)
             p->wall_s > 0 ? (double)p->n_bytes * 8 / 1e9 / p->wall_s : 0);
 }
 
+/* The behaviour detectors' thresholds: a table for --thresholds, Markdown for the docs. */
+static int
+thresholds_text(struct buf *b, bool markdown)
+{
+    int rc = 0;
+    if (markdown)
+        rc = buf_append_str(b, "\n## Behaviour thresholds\n\n"
+                               "Set with `--threshold NAME=VALUE` (repeatable); "
+                               "`iaso sensor --thresholds` prints this list.\n\n"
+                               "| name | default | unit | meaning |\n|---|---|---|---|\n");
+    for (size_t i = 0; rc == 0 && i < behave_param_count(); i++) {
+        const struct behave_param *p = behave_param_at(i);
+        if (markdown)
+            rc = buf_printf(b, "| `%s` | %s | %s | %s |\n", p->name, p->def, p->unit, p->help);
+        else
+            rc = buf_printf(b, "  %-28s %-8s %-12s %s\n", p->name, p->def, p->unit, p->help);
+    }
+    return rc;
+}
+
 static void
 on_signal(int sig)
 {
     (void)sig;
     sensor_stop();
+}
+
+static void
+on_hup(int sig)
+{
+    (void)sig;
+    sensor_reload();
 }
 
 static int
@@ -172,7 +231,18 @@ cmd_sensor(int argc, char **argv)
                                "ms, s, m, h and d (a plain number is seconds).\n\n");
         int rc = cfg.help ? opt_help_text(sensor_options, sensor_n_options, &b)
                           : opt_help_markdown(sensor_options, sensor_n_options, &b);
+        if (rc == 0 && cfg.help_markdown)
+            rc = thresholds_text(&b, true);
         if (rc == 0)
+            fwrite(b.ptr, 1, b.len, stdout);
+        buf_release(&b);
+        goto out;
+    }
+    if (cfg.list_thresholds) {
+        struct buf b;
+        buf_init(&b, 0);
+        buf_printf(&b, "  %-28s %-8s %-12s %s\n", "NAME", "DEFAULT", "UNIT", "MEANING");
+        if (thresholds_text(&b, false) == 0)
             fwrite(b.ptr, 1, b.len, stdout);
         buf_release(&b);
         goto out;
@@ -211,6 +281,9 @@ cmd_sensor(int argc, char **argv)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = on_hup;
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
     bool progress = cfg.read.n > 0 && !cfg.no_progress && (cfg.progress || isatty(STDERR_FILENO));
@@ -220,7 +293,7 @@ cmd_sensor(int argc, char **argv)
         fprintf(stderr, "\r%78s\r", "");
     if (rc < 0) {
         fprintf(stderr, "iaso sensor: %s\n", eb.msg);
-        status = 1;
+        status = rc == IASO_E_USAGE ? EXIT_USAGE : 1;
     }
     if (cfg.stats)
         print_stats(&stats);
@@ -240,8 +313,12 @@ main(int argc, char **argv)
     if (strcmp(cmd, "sensor") == 0) {
         if (argc > 2 && strcmp(argv[2], "inventory") == 0)
             return cmd_sensor_inventory(argc, argv);
+        if (argc > 2 && strcmp(argv[2], "baseline") == 0)
+            return cmd_sensor_baseline(argc, argv);
         return cmd_sensor(argc, argv);
     }
+    if (strcmp(cmd, "indicators") == 0)
+        return cmd_indicators(argc, argv);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("iaso %s\n", IASO_VERSION);
         return 0;

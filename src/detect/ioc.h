@@ -112,6 +112,10 @@ void ioc_store_free(struct ioc_store *s);
 int ioc_store_add(struct ioc_store *s, enum ioc_type t, int kind, const char *value, size_t len,
                   const struct ioc_meta *m, struct errbuf *eb);
 
+/* Makes room for n more indicators at once, so a bulk load does not grow the table step by step
+ * (each step moves every slot). 0, or IASO_E_NOMEM (the store is unchanged). */
+int ioc_store_reserve(struct ioc_store *s, size_t n);
+
 /* A match: which indicator, and the value that matched as stored (e.g. the CIDR or the parent
  * domain), for the alert. */
 struct ioc_hit {
@@ -140,6 +144,10 @@ bool ioc_match(const struct ioc_store *s, enum ioc_type t, const char *value, si
 
 /* The metadata of a hit; its strings live as long as the store. */
 void ioc_hit_meta(const struct ioc_store *s, const struct ioc_hit *hit, struct ioc_meta *m);
+
+/* Calls fn for every indicator, in the order they were added. */
+typedef void (*ioc_each_fn)(void *user, const struct ioc_hit *hit);
+void ioc_store_each(const struct ioc_store *s, ioc_each_fn fn, void *user);
 
 struct ioc_store_stats {
     uint64_t n_indicators; /* values in the store */
@@ -205,6 +213,10 @@ int ioc_load_stix(struct ioc_store *s, const char *data, size_t len, const char 
                   int64_t now_us, struct ioc_load_report *r, struct errbuf *eb);
 int ioc_load_misp(struct ioc_store *s, const char *data, size_t len, const char *source,
                   int64_t now_us, struct ioc_load_report *r, struct errbuf *eb);
+/* ioc_load_misp adding to r instead of clearing it first: one event file of a feed directory.
+ * When the input is not a MISP export (IASO_E_FORMAT) nothing was counted. */
+int ioc_load_misp_append(struct ioc_store *s, const char *data, size_t len, const char *source,
+                         int64_t now_us, struct ioc_load_report *r, struct errbuf *eb);
 
 /* Helpers for loaders. ioc_report_reason counts one record that was not loaded as unsupported
  * or invalid (n_unsupported or n_invalid, and under its reason); ioc_report_problem keeps the

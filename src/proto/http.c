@@ -72,6 +72,9 @@ struct http_state {
     bool target_over;
     uint8_t n_pending;
     bool done; /* gave up, or the connection left HTTP (101, CONNECT): ignore the rest */
+    /* Owned: the digests of the body being read in each direction, or NULL (not asked for, no
+     * body, or the body can no longer pass whole). */
+    struct filehash *body_hash[2];
 };
 
 /* R4 resource types most seen in hospital traffic; an exact, case-sensitive match. */
@@ -762,11 +765,43 @@ resp_begin(struct http_state *st, struct http_dir *d)
     return 0;
 }
 
+/* ---- File digests of bodies ---- */
+
+/* The body of direction dir cannot pass whole (gap, cut short): it gets no digest. */
+static void
+body_hash_drop(struct http_state *st, int dir)
+{
+    filehash_free(st->body_hash[dir]);
+    st->body_hash[dir] = NULL;
+}
+
+/* A body starts in direction dir: hash it if digests are asked for and it has a record. A 206
+ * response carries a piece of a file, whose digest would match no file: not hashed. */
+static void
+body_hash_begin(struct http_state *st, const struct proto_ctx *ctx, int dir)
+{
+    body_hash_drop(st, dir);
+    if (ctx->file_hashes && dir_txn(st, dir) &&
+        !(dir == PROTO_TOCLIENT && st->d[PROTO_TOCLIENT].status == 206))
+        st->body_hash[dir] = filehash_new(ctx->file_hashes);
+}
+
+/* The message of direction dir ended whole: its body's digests go into its record. */
+static void
+body_hash_end(struct http_state *st, int dir)
+{
+    struct http_txn *t = dir_txn(st, dir);
+    if (st->body_hash[dir] && t)
+        filehash_final(st->body_hash[dir], dir == PROTO_TOSERVER ? &t->req_file : &t->resp_file);
+    body_hash_drop(st, dir);
+}
+
 /* The message of direction dir ended. */
 static void
 msg_complete(struct http_state *st, const struct proto_ctx *ctx, int dir, uint64_t ts_us)
 {
     struct http_dir *d = &st->d[dir];
+    body_hash_end(st, dir);
     if (dir == PROTO_TOSERVER) {
         if (st->req)
             st->req->req_done = true;
@@ -825,11 +860,13 @@ headers_done(struct http_state *st, const struct proto_ctx *ctx, int dir, uint64
             d->left = 0;
             d->n_digits = 0;
             d->line_len = 0;
+            body_hash_begin(st, ctx, dir);
             return 0;
         }
         if (dir == PROTO_TOSERVER) /* a request body we cannot delimit */
             return give_up(st, dir, HTTP_ANOM_BAD_LENGTH, IASO_E_FORMAT);
         d->st = ST_BODY_CLOSE;
+        body_hash_begin(st, ctx, dir);
         return 0;
     }
     if (d->has_cl) {
@@ -839,6 +876,7 @@ headers_done(struct http_state *st, const struct proto_ctx *ctx, int dir, uint64
         }
         d->left = d->cl;
         d->st = ST_BODY_CL;
+        body_hash_begin(st, ctx, dir);
         return 0;
     }
     if (dir == PROTO_TOSERVER) {
@@ -846,6 +884,7 @@ headers_done(struct http_state *st, const struct proto_ctx *ctx, int dir, uint64
         return 0;
     }
     d->st = ST_BODY_CLOSE;
+    body_hash_begin(st, ctx, dir);
     return 0;
 }
 
@@ -1179,9 +1218,16 @@ step_byte(struct http_state *st, const struct proto_ctx *ctx, int dir, uint8_t c
     }
 }
 
+/* n body bytes of direction dir went by: data, or NULL for bytes missing from the capture. */
 static void
-body_count(struct http_state *st, int dir, uint64_t n)
+body_count(struct http_state *st, int dir, const uint8_t *data, uint64_t n)
 {
+    if (st->body_hash[dir]) {
+        if (data)
+            filehash_update(st->body_hash[dir], data, (size_t)n);
+        else
+            body_hash_drop(st, dir);
+    }
     struct http_txn *t = dir_txn(st, dir);
     if (!t)
         return;
@@ -1204,14 +1250,14 @@ http_parse(void *state, const struct proto_ctx *ctx, int dir, const uint8_t *dat
         size_t n = len - i;
         switch (d->st) {
         case ST_BODY_CLOSE:
-            body_count(st, dir, n);
+            body_count(st, dir, data + i, n);
             i = len;
             break;
         case ST_BODY_CL:
         case ST_CH_DATA:
             if (n > d->left)
                 n = (size_t)d->left;
-            body_count(st, dir, n);
+            body_count(st, dir, data + i, n);
             d->left -= n;
             i += n;
             if (d->left == 0) {
@@ -1246,7 +1292,7 @@ http_gap(void *state, const struct proto_ctx *ctx, int dir, size_t len)
     if (d->st == ST_BODY_CLOSE || ((d->st == ST_BODY_CL || d->st == ST_CH_DATA) && len < d->left)) {
         if (d->st != ST_BODY_CLOSE)
             d->left -= len;
-        body_count(st, dir, len);
+        body_count(st, dir, NULL, len);
         if (t)
             t->anomalies |= HTTP_ANOM_GAP;
         return 0;
@@ -1261,15 +1307,19 @@ http_end(void *state, const struct proto_ctx *ctx, uint64_t ts_us)
     /* A response in progress: until-close bodies end here; anything else was cut short. */
     if (st->resp) {
         struct http_txn *t = st->resp;
-        if (st->d[PROTO_TOCLIENT].st == ST_BODY_CLOSE && !st->done)
+        if (st->d[PROTO_TOCLIENT].st == ST_BODY_CLOSE && !st->done) {
             t->resp_done = true;
-        else
+            body_hash_end(st, PROTO_TOCLIENT); /* the close delimits the body */
+        } else {
             t->anomalies |= HTTP_ANOM_RESP_INCOMPLETE;
+        }
         if (t->has_request && !t->req_done)
             t->anomalies |= HTTP_ANOM_REQ_INCOMPLETE;
         txn_emit(ctx, t, PROTO_TOCLIENT, ts_us);
         resp_release(st);
     }
+    body_hash_drop(st, PROTO_TOSERVER);
+    body_hash_drop(st, PROTO_TOCLIENT);
     while (st->head) {
         struct http_txn *t = st->head;
         t->anomalies |= HTTP_ANOM_NO_RESPONSE;
@@ -1321,6 +1371,18 @@ http_eve(const struct proto_event *ev, struct jsonw *w)
     EVE_STR(w, "http_request_content_type", t->req_ctype);
     jsonw_key(w, "chunked");
     jsonw_bool(w, t->chunked);
+    if (t->resp_file.done) {
+        jsonw_key(w, "file");
+        jsonw_object_begin(w);
+        filehash_eve(&t->resp_file, w);
+        jsonw_object_end(w);
+    }
+    if (t->req_file.done) {
+        jsonw_key(w, "request_file");
+        jsonw_object_begin(w);
+        filehash_eve(&t->req_file, w);
+        jsonw_object_end(w);
+    }
     if (t->is_fhir) {
         jsonw_key(w, "fhir");
         jsonw_object_begin(w);

@@ -19,9 +19,20 @@
 // pseudonymised (PHI_ID) in fhir.id, and in any url the segment after a "Patient" segment is
 // replaced by its pseudonym, FHIR base recognised or not. Other path segments stay as sent.
 //
+// File digests (when ctx->file_hashes asks, see filehash.h): the body of a response, and of a
+// request (uploads by POST/PUT), is hashed as it streams by, after de-chunking and before any
+// Content-Encoding is undone: a gzip'd body is hashed as the gzip bytes on the wire, not the file
+// they decompress to. The digests go into the transaction (resp_file, req_file; EVE "file" and
+// "request_file") only when the body passed whole: all Content-Length bytes seen, a chunked body
+// ended by its last chunk, or a body without a length ended by the connection closing. A gap in
+// the body, a flow that ends or a parser that gives up inside it, an empty body, or a request
+// body still running when its response ended: no digest. Nor does a 206 response (a piece of a
+// file: a range request).
+//
 // Memory per flow: the state (under 256 bytes), one HTTP_TARGET_MAX scratch buffer (zeroed after
-// each request line and before it is freed), and one struct http_txn (about 3 KiB) per pending
-// request, so at most about 100 KiB with HTTP_PENDING_MAX requests pipelined.
+// each request line and before it is freed), and one struct http_txn (about 3.2 KiB) per pending
+// request, so at most about 105 KiB with HTTP_PENDING_MAX requests pipelined; with digests
+// asked for, one struct filehash per direction at most (the body being read), under 1 KiB each.
 //
 // Limits, and what happens past them:
 //   HTTP_LINE_MAX      8 KiB per request/status/header/chunk-size line: anomaly, give up.
@@ -36,6 +47,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proto/filehash.h"
 #include "proto/phi.h"
 #include "proto/proto.h"
 
@@ -122,6 +134,8 @@ struct http_txn {
     char fhir_op[HTTP_FHIR_OP_MAX];
     uint8_t n_params;
     char params[HTTP_FHIR_NAMES_LEN]; /* n_params NUL-terminated names, back to back */
+    /* Digests of the bodies that passed whole; .done false otherwise or when not asked for. */
+    struct filehash_digest req_file, resp_file;
 };
 
 extern const struct proto_parser http_parser;

@@ -57,11 +57,20 @@ struct proto_event {
     const void *data;
 };
 
+/* Digests of whole files (HTTP bodies, SMB2 files) for ctx->file_hashes; see filehash.h. */
+#define PROTO_HASH_MD5 1u
+#define PROTO_HASH_SHA1 2u
+#define PROTO_HASH_SHA256 4u
+
 struct proto_ctx {
     void (*emit)(void *user, const struct proto_event *ev);
     void *user;
     const struct phi *phi; /* never NULL */
     bool udp;              /* the bytes of this call are one UDP datagram (else TCP stream) */
+    /* PROTO_HASH_* bits: the digests of whole files to put in events; 0 (the default) computes
+     * none and allocates nothing for them. A file is hashed as it streams by, with a few digest
+     * contexts per flow at most (http.h, smb2.h), counted against the memory cap (filehash.h). */
+    uint8_t file_hashes;
 };
 
 struct proto_parser {

@@ -9,6 +9,11 @@
 // or READ response, just the fixed part; the rest of the message is skipped as it streams by. The
 // message is parsed when its last byte has been seen, so events do not depend on how the stream
 // was split.
+//
+// File digests: the data of a lone WRITE request or READ response is not kept, so it is hashed as
+// it streams by, through a window that data_begin() opens once the fixed part is in (and with it
+// the file id and offset) and data_feed() reads; the rest of the bookkeeping (which file, in
+// order or not, whole or not) is in the file table entry, settled when the CLOSE is answered.
 #include "proto/smb2.h"
 
 #include <stdio.h>
@@ -59,9 +64,11 @@ enum {
 #define STATUS_MORE_PROCESSING_REQUIRED 0xC0000016u
 
 #define FILE_DELETE_ON_CLOSE 0x00001000u
+#define SMB2_CLOSE_FLAG_POSTQUERY_ATTRIB 0x0001u
 #define SMB2_0_INFO_FILE 0x01
 #define FILE_RENAME_INFORMATION 10
 #define FILE_DISPOSITION_INFORMATION 13
+#define FILE_END_OF_FILE_INFORMATION 20
 #define FILE_DISPOSITION_INFORMATION_EX 64
 
 /* One direction's NBSS framing and the message being assembled. */
@@ -77,6 +84,14 @@ struct smb2_dir {
     uint32_t have; /* bytes kept */
     uint8_t *buf;  /* owned; cap bytes */
     uint32_t cap;
+    /* File data of the message (see data_begin): */
+    bool data_wanted;  /* a lone WRITE request or READ response: look when its fixed part is in */
+    bool data_on;      /* its data is hashed: message bytes [data_from, data_to) */
+    uint8_t data_mode; /* FH_READ or FH_WRITE */
+    uint8_t data_file; /* index in flow->files ... */
+    uint32_t data_seq; /* ... of the entry with this seq (it may go meanwhile) */
+    uint32_t data_from, data_to;
+    uint64_t data_next; /* file offset of the next byte */
 };
 
 struct smb2_pending {
@@ -95,11 +110,22 @@ struct smb2_pending {
     char name2[SMB2_NAME_MAX]; /* rename target */
 };
 
+/* How a file's data is being hashed. */
+enum { FH_NONE = 0, FH_READ, FH_WRITE, FH_BAD /* written out of order: no digest */ };
+
 struct smb2_file {
     bool used;
     uint32_t seq;
     uint8_t fid[16];
     char name[SMB2_NAME_MAX];
+    /* File digests (file_data_start, file_close): */
+    uint8_t hash_mode;        /* FH_* */
+    struct filehash *hash;    /* owned, or NULL; SMB2_HASH_FILES_MAX per flow at most */
+    uint64_t eof;             /* end of file from the CREATE response, or as SET_INFO set it */
+    bool eof_set_late;        /* SET_INFO set eof after writing began */
+    uint64_t next;            /* file offset the next hashed byte has */
+    uint32_t n_writes;        /* WRITEs answered with success */
+    uint32_t n_writes_hashed; /* WRITE requests whose data went into hash */
 };
 
 struct smb2_tree {
@@ -121,6 +147,7 @@ struct smb2_flow {
     struct smb2_pending pending[SMB2_PENDING_MAX];
     struct smb2_file files[SMB2_FILES_MAX];
     struct smb2_tree trees[SMB2_TREES_MAX];
+    uint8_t n_hashing; /* files with a hash */
 };
 
 struct smb2_state {
@@ -426,8 +453,19 @@ file_find(struct smb2_flow *f, const uint8_t fid[16])
     return NULL;
 }
 
+/* Empties a file table entry, its hash freed. */
 static void
-file_add(struct smb2_flow *f, const uint8_t fid[16], const char *name)
+file_forget(struct smb2_flow *f, struct smb2_file *file)
+{
+    if (file->hash) {
+        filehash_free(file->hash);
+        f->n_hashing--;
+    }
+    memset(file, 0, sizeof(*file));
+}
+
+static void
+file_add(struct smb2_flow *f, const uint8_t fid[16], const char *name, uint64_t eof)
 {
     struct smb2_file *slot = file_find(f, fid);
     for (int i = 0; i < SMB2_FILES_MAX && !slot; i++)
@@ -440,10 +478,99 @@ file_add(struct smb2_flow *f, const uint8_t fid[16], const char *name)
             if (f->files[i].seq < slot->seq)
                 slot = &f->files[i];
     }
+    file_forget(f, slot);
     slot->used = true;
     slot->seq = ++f->seq;
     memcpy(slot->fid, fid, 16);
     copy_str(slot->name, sizeof(slot->name), name);
+    slot->eof = eof;
+}
+
+/* ---- file digests ---- */
+
+/* Stops hashing the file; mode says what it is now (FH_NONE: may start over, FH_BAD: never). */
+static void
+file_hash_drop(struct smb2_flow *f, struct smb2_file *file, uint8_t mode)
+{
+    if (file->hash) {
+        filehash_free(file->hash);
+        file->hash = NULL;
+        f->n_hashing--;
+    }
+    file->hash_mode = mode;
+    file->next = 0;
+}
+
+/* Starts hashing the file from offset 0; false past SMB2_HASH_FILES_MAX or without memory. */
+static bool
+file_hash_start(struct smb2_flow *f, struct smb2_file *file, uint8_t mode, uint8_t mask)
+{
+    file_hash_drop(f, file, FH_NONE);
+    if (f->n_hashing >= SMB2_HASH_FILES_MAX)
+        return false;
+    file->hash = filehash_new(mask);
+    if (!file->hash)
+        return false;
+    f->n_hashing++;
+    file->hash_mode = mode;
+    return true;
+}
+
+/* Data is written to (or read from) the file at offset: true when it is to be hashed, the file's
+ * hash then ready for it. See smb2.h for the rules. */
+static bool
+file_data_start(struct smb2_flow *f, struct smb2_file *file, bool is_write, uint64_t offset,
+                uint8_t mask)
+{
+    if (is_write) {
+        if (file->hash_mode == FH_WRITE && file->hash && offset == file->next)
+            return true;
+        /* The first write, at 0, replaces what reading had hashed. */
+        if ((file->hash_mode == FH_NONE || file->hash_mode == FH_READ) && offset == 0 &&
+            file_hash_start(f, file, FH_WRITE, mask))
+            return true;
+        file_hash_drop(f, file, FH_BAD); /* a hole, an overlap, or no hash to be had */
+        return false;
+    }
+    if (file->hash_mode == FH_WRITE || file->hash_mode == FH_BAD)
+        return false; /* the file is what was written; reading it back changes nothing */
+    if (file->hash_mode == FH_READ && file->hash && offset == file->next)
+        return true;
+    if (offset == 0)
+        return file_hash_start(f, file, FH_READ, mask);
+    file_hash_drop(f, file, FH_NONE); /* out of order: wait for a read from 0 */
+    return false;
+}
+
+/* Data of the file could not be hashed (it lies outside its message). */
+static void
+file_data_lost(struct smb2_flow *f, struct smb2_file *file, bool is_write)
+{
+    if (is_write)
+        file_hash_drop(f, file, FH_BAD);
+    else if (file->hash_mode == FH_READ)
+        file_hash_drop(f, file, FH_NONE);
+}
+
+/* The file's CLOSE was answered with success: its digests go into the event if it passed whole
+ * (has_eof: the response carried the file's EndofFile, eof), and the entry goes. */
+static void
+file_close(struct smb2_flow *f, struct smb2_file *file, bool has_eof, uint64_t eof,
+           struct smb2_event *ev)
+{
+    bool whole = false;
+    if (file->hash && file->hash_mode == FH_READ)
+        whole = file->n_writes == 0 && file->next == (has_eof ? eof : file->eof);
+    else if (file->hash && file->hash_mode == FH_WRITE)
+        whole = file->n_writes == file->n_writes_hashed &&
+                (has_eof              ? eof == file->next
+                 : file->eof_set_late ? file->eof == file->next
+                                      : file->eof <= file->next);
+    if (whole) {
+        filehash_final(file->hash, &ev->file);
+        ev->file_written = file->hash_mode == FH_WRITE;
+    }
+    file_forget(f, file);
 }
 
 /* The last path component names the share (\\\\server\\IPC$); a trailing '$' marks the
@@ -650,6 +777,16 @@ smb2_request(struct smb2_flow *f, struct bytes msg, uint16_t command, uint64_t m
             p->is_delete = info.ptr[0] != 0;
         } else if (p->info_class == FILE_DISPOSITION_INFORMATION_EX && info.len >= 4) {
             p->is_delete = info.ptr[0] & 0x1;
+        } else if (p->info_class == FILE_END_OF_FILE_INFORMATION && info.len >= 8) {
+            /* The size set outright (preallocated before writing, cut or grown after): what a
+             * digest is checked against (file_close). */
+            struct smb2_file *file = p->has_fid ? file_find(f, p->fid) : NULL;
+            if (file) {
+                struct cursor e;
+                cursor_init(&e, info.ptr, info.len);
+                file->eof = cursor_le64(&e);
+                file->eof_set_late = file->hash_mode == FH_WRITE || file->hash_mode == FH_BAD;
+            }
         }
         break;
     }
@@ -801,7 +938,7 @@ smb2_response(struct smb2_flow *f, const struct proto_ctx *ctx, int dir, uint64_
             break;
         ev.has_size = true;
         ev.has_fid = true;
-        file_add(f, ev.fid, ev.filename);
+        file_add(f, ev.fid, ev.filename, ev.size);
         chain->has_fid = true;
         memcpy(chain->fid, ev.fid, 16);
         break;
@@ -812,8 +949,15 @@ smb2_response(struct smb2_flow *f, const struct proto_ctx *ctx, int dir, uint64_
         }
         if (ev.has_fid && status == STATUS_SUCCESS) {
             struct smb2_file *file = file_find(f, ev.fid);
-            if (file)
-                file->used = false;
+            if (file) {
+                /* Flags(2) Reserved(4) four times(32) AllocationSize(8) EndofFile(8) */
+                uint16_t close_flags = cursor_le16(&c);
+                cursor_skip(&c, 4 + 32 + 8);
+                uint64_t eof = cursor_le64(&c);
+                bool has_eof = !c.err && structure_size == 60 &&
+                               (close_flags & SMB2_CLOSE_FLAG_POSTQUERY_ATTRIB);
+                file_close(f, file, has_eof, eof, &ev);
+            }
         }
         break;
     case SMB2_READ:  /* DataOffset(1) Reserved(1) DataLength(4) */
@@ -822,6 +966,16 @@ smb2_response(struct smb2_flow *f, const struct proto_ctx *ctx, int dir, uint64_
             break;
         cursor_skip(&c, 2);
         ev.length = cursor_le32(&c);
+        if (command == SMB2_WRITE && status == STATUS_SUCCESS) {
+            /* Counted against the writes hashed: one missed means no digest. */
+            bool related = p->has_fid && fid_is_related(p->fid);
+            const uint8_t *fid = related      ? (chain->has_fid ? chain->fid : NULL)
+                                 : p->has_fid ? p->fid
+                                              : NULL;
+            struct smb2_file *file = fid ? file_find(f, fid) : NULL;
+            if (file)
+                file->n_writes++;
+        }
         break;
     default:
         break;
@@ -1008,8 +1162,10 @@ decide(struct smb2_dir *d)
     uint32_t keep = SMB2_MSG_MAX;
     /* File data is not needed: keep the fixed part (48 and 16 bytes) of a lone WRITE request or
      * READ response. */
-    if (next == 0 && ((command == SMB2_WRITE && !response) || (command == SMB2_READ && response)))
+    if (next == 0 && ((command == SMB2_WRITE && !response) || (command == SMB2_READ && response))) {
         keep = SMB2_HDR_LEN + 48;
+        d->data_wanted = true;
+    }
     d->want = d->full < keep ? d->full : keep;
     d->stage = 2;
     return 0;
@@ -1029,6 +1185,92 @@ grow(struct smb2_dir *d, uint32_t need)
     d->buf = nb;
     d->cap = cap;
     return 0;
+}
+
+/* Hashes the bytes p[0..n) of the current message, at message offsets [pos, pos + n), that
+ * fall in the data window. */
+static void
+data_feed(struct smb2_state *st, int dir, uint32_t pos, const uint8_t *p, uint32_t n)
+{
+    struct smb2_dir *d = &st->dir[dir];
+    if (!d->data_on || pos >= d->data_to || pos + n <= d->data_from)
+        return;
+    uint32_t from = pos > d->data_from ? pos : d->data_from;
+    uint32_t to = pos + n < d->data_to ? pos + n : d->data_to;
+    struct smb2_file *file = &st->flow->files[d->data_file];
+    if (!file->used || file->seq != d->data_seq) {
+        d->data_on = false; /* closed or replaced meanwhile, by the other direction */
+        return;
+    }
+    if (file->hash_mode != d->data_mode || file->next != d->data_next || !file->hash) {
+        /* The other direction took the file over (a write during a read). */
+        d->data_on = false;
+        if (d->data_mode == FH_WRITE)
+            file_hash_drop(st->flow, file, FH_BAD);
+        return;
+    }
+    filehash_update(file->hash, p + (from - pos), to - from);
+    file->next += to - from;
+    d->data_next = file->next;
+}
+
+/* The fixed part of a lone WRITE request or READ response is in d->buf: if its data belongs to a
+ * file to hash, opens the window through which data_feed() hashes it as it streams by. */
+static void
+data_begin(struct smb2_state *st, const struct proto_ctx *ctx, int dir)
+{
+    struct smb2_dir *d = &st->dir[dir];
+    struct smb2_flow *f = st->flow;
+    d->data_wanted = false;
+    if (!ctx->file_hashes || !f)
+        return;
+    struct cursor c;
+    cursor_init(&c, d->buf, d->have);
+    cursor_skip(&c, 8); /* ProtocolId, StructureSize, CreditCharge */
+    uint32_t status = cursor_le32(&c);
+    bool is_write = cursor_le16(&c) == SMB2_WRITE;
+    cursor_skip(&c, 10); /* Credit, Flags, NextCommand */
+    uint64_t message_id = cursor_le64(&c);
+    cursor_skip(&c, SMB2_HDR_LEN - 32 + 2); /* to the body, StructureSize */
+    uint32_t data_off = 0, len = 0;
+    uint64_t offset = 0;
+    uint8_t fid[16];
+    if (is_write) { /* DataOffset(2) Length(4) Offset(8) FileId(16) */
+        data_off = cursor_le16(&c);
+        len = cursor_le32(&c);
+        offset = cursor_le64(&c);
+        if (!cursor_copy(&c, fid, 16))
+            return;
+    } else { /* DataOffset(1) Reserved(1) DataLength(4); the request has the rest */
+        data_off = cursor_u8(&c);
+        cursor_skip(&c, 1);
+        len = cursor_le32(&c);
+        const struct smb2_pending *p = pending_find(f, message_id);
+        if (c.err || status != STATUS_SUCCESS || !p || p->command != SMB2_READ || !p->has_fid)
+            return;
+        memcpy(fid, p->fid, 16);
+        offset = p->offset;
+    }
+    struct smb2_file *file = file_find(f, fid);
+    if (!file || len == 0)
+        return;
+    uint32_t fixed = SMB2_HDR_LEN + (is_write ? 48 : 16);
+    if (data_off < fixed || data_off > d->full || len > d->full - data_off) {
+        file_data_lost(f, file, is_write);
+        return;
+    }
+    if (!file_data_start(f, file, is_write, offset, ctx->file_hashes))
+        return;
+    if (is_write)
+        file->n_writes_hashed++; /* all of it is in this message, so it will be */
+    d->data_on = true;
+    d->data_mode = is_write ? FH_WRITE : FH_READ;
+    d->data_file = (uint8_t)(file - f->files);
+    d->data_seq = file->seq;
+    d->data_from = data_off;
+    d->data_to = data_off + len;
+    d->data_next = offset;
+    data_feed(st, dir, 0, d->buf, d->have); /* what of it was kept */
 }
 
 static int
@@ -1057,6 +1299,8 @@ smb2_parse(void *state, const struct proto_ctx *ctx, int dir, const uint8_t *dat
             d->left = d->full;
             d->have = 0;
             d->stage = 0;
+            d->data_wanted = false;
+            d->data_on = false;
             d->want = d->type == NBSS_SESSION_MESSAGE ? (d->full < 4 ? d->full : 4) : 0;
         } else if (d->have < d->want) {
             uint32_t n = d->want - d->have;
@@ -1075,16 +1319,20 @@ smb2_parse(void *state, const struct proto_ctx *ctx, int dir, const uint8_t *dat
                 if (rc < 0)
                     return rc;
             }
+            if (d->data_wanted && d->stage == 2 && d->have == d->want)
+                data_begin(st, ctx, dir);
         } else {
             uint32_t n = d->left;
             if (n > len)
                 n = (uint32_t)len;
+            data_feed(st, dir, d->full - d->left, data, n);
             d->left -= n;
             data += n;
             len -= n;
         }
         if (d->in_msg && d->left == 0 && d->have == d->want) {
             d->in_msg = false;
+            d->data_on = false;
             int rc = message_done(st, ctx, dir, ts_us);
             if (rc < 0)
                 return rc;
@@ -1129,6 +1377,9 @@ smb2_end(void *state, const struct proto_ctx *ctx, uint64_t ts_us)
         ev.session_id = st->enc_session_id;
         emit(ctx, SMB2_EV_ENCRYPTED, PROTO_TOSERVER, ts_us, &ev);
     }
+    if (f)
+        for (int i = 0; i < SMB2_FILES_MAX; i++)
+            file_forget(f, &f->files[i]);
     proto_free(st->flow);
     st->flow = NULL;
     for (int i = 0; i < 2; i++) {
@@ -1338,6 +1589,14 @@ smb2_eve(const struct proto_event *pe, struct jsonw *w)
         break;
     default: /* CLOSE, COMMAND */
         eve_file(w, e);
+        if (pe->kind == SMB2_EV_CLOSE && e->file.done) {
+            jsonw_key(w, "file");
+            jsonw_object_begin(w);
+            filehash_eve(&e->file, w);
+            jsonw_key(w, "op");
+            jsonw_str(w, e->file_written ? "write" : "read");
+            jsonw_object_end(w);
+        }
         if (e->command == SMB2_IOCTL) {
             jsonw_key(w, "ctl_code");
             jsonw_u64(w, e->ioctl);

@@ -16,12 +16,31 @@
 //
 // SMB carries no patient data in its headers; file names can (a folder named after a patient),
 // but they are what the ransomware detectors read and are kept as they are, like HTTP URLs.
+//
+// File digests (when ctx->file_hashes asks, see filehash.h) come in the CLOSE event ("file":
+// {"size", "md5", "sha1", "sha256", "op"}) of a file that passed whole between its CREATE and its
+// CLOSE (answered with success), through one file id:
+//   written: WRITE requests, each starting where the last ended, the first at offset 0, every one
+//     answered with success and hashed, and the file's end after them where the last one ended
+//     (EndofFile of the CLOSE response when it carries its attributes; else the file was no
+//     bigger at the CREATE, or than a SET_INFO EndOfFile before the writes, and a SET_INFO
+//     EndOfFile during or after them set it there);
+//   read: READ responses, each starting where the last ended, the first at offset 0, up to the
+//     file's end (EndofFile of the CLOSE response when it has it, else of the CREATE response),
+//     and no write to it. A read at offset 0 starts over (a client that peeks at the head of a
+//     file before reading it all); a read elsewhere out of order stops the hashing until then.
+// Written data is hashed from the requests as they stream by, read data from the responses;
+// nothing is buffered. A write out of order or overlapping, a failed or unseen write, a write
+// inside a compounded message (its data is not streamed) or a file still open when the flow ends:
+// no digest. An empty file gets none. At most SMB2_HASH_FILES_MAX files of a flow are hashed at
+// once; a file that starts past it gets no digest.
 #ifndef IASO_PROTO_SMB2_H
 #define IASO_PROTO_SMB2_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "proto/filehash.h"
 #include "proto/proto.h"
 
 /* Limits, each capping what an attacker controls. */
@@ -29,8 +48,11 @@
 #define SMB2_CHAIN_MAX 32  /* compounded commands parsed per message; clients send ~4 */
 /* Requests awaiting a response (credits rarely allow more); beyond it the oldest is dropped. */
 #define SMB2_PENDING_MAX 32
-/* Open file ids remembered per flow (about 20 KB); beyond it the oldest goes. */
+/* Open file ids remembered per flow (about 21 KB); beyond it the oldest goes. */
 #define SMB2_FILES_MAX 64
+/* Files hashed at once per flow (one struct filehash each, under 1 KiB): clients copy files one
+ * at a time or a few in parallel; the cap bounds the digest memory of a flow to a few KiB. */
+#define SMB2_HASH_FILES_MAX 8
 #define SMB2_TREES_MAX 16       /* tree ids (connected shares) remembered per flow */
 #define SMB2_NAME_MAX 256       /* bytes of a file or share name kept (UTF-8), longer is cut */
 #define SMB2_AUTH_NAME_MAX 64   /* bytes of an NTLMSSP user, domain or host name kept */
@@ -92,6 +114,8 @@ struct smb2_event {
     uint32_t length;
     uint32_t ioctl;                /* IOCTL control code */
     uint8_t info_type, info_class; /* SET_INFO / QUERY_INFO */
+    struct filehash_digest file;   /* CLOSE: digests of a file that passed whole (.done) */
+    bool file_written;             /* ... by WRITE requests (else read by READ responses) */
 
     /* SMB1_NEGOTIATE */
     int n_smb1_dialects;

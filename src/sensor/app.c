@@ -43,6 +43,12 @@ app_layer_init(struct app_layer *a, const struct phi *phi, uint64_t memcap, app_
     a->mem.cap = memcap;
 }
 
+void
+app_layer_set_file_hashes(struct app_layer *a, uint8_t mask)
+{
+    a->ctx.file_hashes = mask & (PROTO_HASH_MD5 | PROTO_HASH_SHA1 | PROTO_HASH_SHA256);
+}
+
 const struct proto_parser *
 app_flow_parser(const struct flow *f)
 {

@@ -49,6 +49,11 @@ struct app_layer {
 void app_layer_init(struct app_layer *a, const struct phi *phi, uint64_t memcap, app_emit_fn emit,
                     void *user);
 
+/* The digests of whole files (HTTP bodies, SMB2 files) the parsers put in their events:
+ * PROTO_HASH_* bits (proto.h), 0 for none, which app_layer_init() sets. Files that start after
+ * the call follow the new mask; call it from the thread that owns the struct. */
+void app_layer_set_file_hashes(struct app_layer *a, uint8_t mask);
+
 /* Ordered stream bytes of a TCP flow (from the reassembler). */
 void app_stream_data(struct app_layer *a, struct flow *f, int dir, const uint8_t *data,
                      uint32_t len, uint64_t ts_us);

@@ -94,6 +94,48 @@ const struct opt_def sensor_options[] = {
      F(inventory_path)},
     {"inventory-max", 0, OPT_INT, "N", 16, 10000000, "65536",
      "Most hosts in the inventory; hosts past it are counted, not added.", F(inventory_max)},
+    {"indicators", 0, OPT_LIST, "PATH", 0, 0, NULL,
+     "Load shared threat indicators and alert on traffic that matches them: a CSV file "
+     "(type,value,... with a header), a STIX 2.1 bundle, a MISP event or collection, or a MISP "
+     "feed directory; told apart by content. Repeat for several. What each file gave is "
+     "printed at start; they are reloaded, without stopping the capture, on SIGHUP or when a "
+     "file changes. `iaso indicators check PATH` shows what a file would load.",
+     F(indicators)},
+    {"file-hashes", 0, OPT_STRING, "LIST", 0, 0, NULL,
+     "Digests of the files that pass whole over HTTP and SMB, written in their events: a "
+     "comma-separated list of md5, sha1 and sha256, or none. By default, those the loaded "
+     "indicators hold hashes of (none without such indicators), so file-hash indicators match.",
+     F(file_hashes)},
+    {"home-net", 0, OPT_STRING, "CIDRS", 0, 0, NULL,
+     "The hospital's own networks, comma-separated (e.g. 10.0.0.0/8,fd00::/8): DICOM or HL7 "
+     "with an address outside them raises an alert. Default: the private, unique-local and "
+     "link-local ranges.",
+     F(home_net)},
+    {"baseline", 0, OPT_STRING, "PATH", 0, 0, NULL,
+     "Keep the baseline of who talks to whom (DICOM AE titles and hosts, HL7 applications, SMB "
+     "clients per share, RDP clients per server) in PATH, a text file read at start and "
+     "written at exit; after learning, a pair not in it raises an alert. See docs/baseline.md "
+     "and `iaso sensor baseline`.",
+     F(baseline_path)},
+    {"learn", 0, OPT_FLAG, NULL, 0, 0, NULL,
+     "Record new pairs into the baseline silently, raising no baseline alert.", F(learn)},
+    {"learn-period", 0, OPT_DURATION, "TIME", 0, 365 * DAY_MS, "7d",
+     "When the baseline file does not exist yet, learn for this long (traffic time) before "
+     "new pairs raise alerts.",
+     F(learn_period_ms)},
+    {"threshold", 0, OPT_LIST, "NAME=VALUE", 0, 0, NULL,
+     "Set a behaviour detector's threshold, e.g. scan_ports=200; repeatable. "
+     "`iaso sensor --thresholds` lists them with their defaults.",
+     F(thresholds)},
+    {"thresholds", 0, OPT_FLAG, NULL, 0, 0, NULL,
+     "List the behaviour detectors' thresholds with their defaults and exit.",
+     F(list_thresholds)},
+    {"alert-burst", 0, OPT_INT, "N", 0, 1000000, "50",
+     "Most alerts per source address and --alert-window in each worker; more are counted, not "
+     "written, so an attack cannot flood the log. 0: no limit.",
+     F(alert_burst)},
+    {"alert-window", 0, OPT_DURATION, "TIME", 1000, DAY_MS, "60s",
+     "The window of --alert-burst.", F(alert_window_ms)},
     {"site-key", 0, OPT_STRING, "PATH", 0, 0, "/var/lib/iaso/site.key",
      "The site's secret for pseudonymising patient identifiers (32 bytes, mode 0600), created "
      "on first run. The environment variable IASO_SITE_KEY, when set, replaces the default.",

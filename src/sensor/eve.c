@@ -91,12 +91,17 @@ tcp_flags_hex(struct jsonw *w, const char *key, uint8_t flags)
     jsonw_str(w, hex);
 }
 
-/* The per-flow part of every event's header: VLANs, endpoints, transport. */
+/* The per-flow part of every event's header: VLANs, endpoints (the client as src, or the server
+ * when swap is set), transport. */
 static void
-eve_endpoints(struct jsonw *w, const struct flow *f)
+eve_endpoints_of(struct jsonw *w, const struct flow *f, bool swap)
 {
     char addr[64], tmp[8];
     int cs = f->client, ss = !f->client; /* key endpoints of client and server */
+    if (swap) {
+        cs = !f->client;
+        ss = f->client;
+    }
     if (f->key.vlan[0]) {
         jsonw_key(w, "vlan");
         jsonw_array_begin(w);
@@ -121,6 +126,12 @@ eve_endpoints(struct jsonw *w, const struct flow *f)
     }
     jsonw_key(w, "proto");
     jsonw_str(w, ip_proto_name(f->key.proto, tmp, sizeof(tmp)));
+}
+
+static void
+eve_endpoints(struct jsonw *w, const struct flow *f)
+{
+    eve_endpoints_of(w, f, false);
 }
 
 /* The fields every event of a flow starts with: time, flow id, type. */
@@ -249,6 +260,63 @@ eve_flow_format(struct buf *out, const struct flow *f, enum flow_end_reason reas
         }
         jsonw_key(&w, "state");
         jsonw_str(&w, flow_tcp_state_name((enum flow_tcp_state)f->tcp_state));
+        jsonw_object_end(&w);
+    }
+    jsonw_object_end(&w);
+    return finish(&w, out);
+}
+
+int
+eve_alert_format(struct buf *out, const struct alert *a)
+{
+    const struct rule *r = &rules[a->rule];
+    const struct flow *f = a->flow;
+    struct jsonw w;
+    jsonw_begin(&w, out);
+    jsonw_object_begin(&w);
+    eve_intro(&w, a->ts_us, f, "alert");
+    eve_endpoints_of(&w, f, a->src_side != FLOW_TOSERVER);
+    if (a->app_proto) {
+        jsonw_key(&w, "app_proto");
+        jsonw_str(&w, a->app_proto);
+    }
+    jsonw_key(&w, "direction");
+    jsonw_str(&w, a->src_side == FLOW_TOSERVER ? "to_server" : "to_client");
+    jsonw_key(&w, "alert");
+    jsonw_object_begin(&w);
+    jsonw_key(&w, "action");
+    jsonw_str(&w, "allowed");
+    jsonw_key(&w, "gid");
+    jsonw_u64(&w, 1);
+    jsonw_key(&w, "signature_id");
+    jsonw_u64(&w, r->sid);
+    jsonw_key(&w, "rev");
+    jsonw_u64(&w, 1);
+    jsonw_key(&w, "signature");
+    jsonw_str(&w, r->signature);
+    jsonw_key(&w, "category");
+    jsonw_str(&w, r->category);
+    jsonw_key(&w, "severity");
+    jsonw_u64(&w, r->severity);
+    jsonw_key(&w, "metadata");
+    jsonw_object_begin(&w);
+    jsonw_key(&w, "mitre_technique_id");
+    jsonw_array_begin(&w);
+    const char *id;
+    int len, pos = 0;
+    while (rule_attack_next(r, &id, &len, &pos))
+        jsonw_strn(&w, id, (size_t)len);
+    jsonw_array_end(&w);
+    jsonw_key(&w, "iaso_rule");
+    jsonw_array_begin(&w);
+    jsonw_str(&w, r->name);
+    jsonw_array_end(&w);
+    jsonw_object_end(&w);
+    jsonw_object_end(&w);
+    if (a->evidence) {
+        jsonw_key(&w, "evidence");
+        jsonw_object_begin(&w);
+        a->evidence(&w, a->evidence_arg);
         jsonw_object_end(&w);
     }
     jsonw_object_end(&w);

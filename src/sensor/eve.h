@@ -13,6 +13,7 @@
 
 #include "base/buf.h"
 #include "base/error.h"
+#include "detect/alert.h"
 #include "proto/proto.h"
 #include "wire/flow.h"
 
@@ -48,5 +49,10 @@ struct eve_cache {
 /* Appends a protocol event of a flow: the common fields, then "<parser name>":{...}. */
 int eve_app_format(struct buf *out, const struct flow *f, const struct proto_parser *p,
                    const struct proto_event *ev, struct eve_cache *cache);
+
+/* Appends an alert event: the flow's endpoints with the alert's source as src, Suricata's
+ * "alert" object (signature_id, signature, category, severity, metadata with the ATT&CK ids),
+ * and the evidence. */
+int eve_alert_format(struct buf *out, const struct alert *a);
 
 #endif

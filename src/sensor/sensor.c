@@ -45,6 +45,9 @@ struct worker {
     struct reasm reasm;
     struct app_layer app;
     struct inventory *inv; /* owned; NULL when no inventory was asked for */
+    struct detect_worker det; /* det.d NULL until detection is set up */
+    uint8_t hash_mask;        /* file digests asked for with --file-hashes */
+    bool hash_auto;           /* ... or those the indicators hold */
     struct buf eve;
     struct eve_cache eve_cache;
     struct eve_sink *sink; /* borrowed */
@@ -59,6 +62,15 @@ struct worker {
 
 static volatile sig_atomic_t stop_requested;
 static struct capture *volatile running_capture;
+static struct detect *volatile running_detect;
+
+void
+sensor_reload(void)
+{
+    struct detect *d = running_detect;
+    if (d)
+        detect_request_reload(d);
+}
 
 void
 sensor_stop(void)
@@ -175,6 +187,8 @@ on_flow_end(void *user, struct flow *f, enum flow_end_reason reason)
     app_flow_end(&w->app, f, f->last_us);
     if (w->inv)
         inventory_flow(w->inv, f, p);
+    if (w->det.d)
+        detect_flow_end(&w->det, f, p ? p->id : PROTO_NONE);
     eve_flow_format(&w->eve, f, reason, p ? p->name : NULL);
     if (w->eve.len >= EVE_FLUSH_LEN)
         worker_flush_eve(w);
@@ -224,6 +238,20 @@ on_app_event(void *user, struct flow *f, const struct proto_event *ev)
     if (w->inv)
         inventory_event(w->inv, f, ev);
     eve_app_format(&w->eve, f, p, ev, &w->eve_cache);
+    if (w->det.d)
+        detect_event(&w->det, f, ev);
+    if (w->eve.len >= EVE_FLUSH_LEN)
+        worker_flush_eve(w);
+}
+
+/* An alert that passed the worker's gate: written beside the protocol events. */
+static void
+on_alert(void *user, const struct alert *a)
+{
+    struct worker *w = user;
+    int rc = eve_alert_format(&w->eve, a);
+    if (rc < 0 && !w->err)
+        w->err = rc;
     if (w->eve.len >= EVE_FLUSH_LEN)
         worker_flush_eve(w);
 }
@@ -260,6 +288,8 @@ worker_packet(struct worker *w, const struct packet *p)
         w->n_no_flow++;
         return;
     }
+    if (w->det.d && f->pkts[0] + f->pkts[1] == 1)
+        detect_flow_new(&w->det, f, p->ts_us);
     if (w->inv && p->has_mac && f->pkts[dir] == 1) {
         /* The first packet of each direction tells the sender's MAC. */
         struct inv_addr a = {p->src, p->ip_version};
@@ -286,6 +316,47 @@ worker_packet(struct worker *w, const struct packet *p)
     }
 }
 
+/* Picks up a reloaded indicator store, and the file digests it calls for. */
+static void
+worker_sync(struct worker *w)
+{
+    if (!w->det.d)
+        return;
+    detect_worker_sync(&w->det);
+    uint8_t m = w->hash_mask;
+    if (w->hash_auto && w->det.ioc)
+        m |= detect_file_hash_mask(w->det.ioc);
+    app_layer_set_file_hashes(&w->app, m);
+}
+
+/* --file-hashes: "md5,sha1,sha256" or "none" into PROTO_HASH_* bits. */
+static int
+parse_file_hashes(const char *list, uint8_t *mask, struct errbuf *eb)
+{
+    *mask = 0;
+    if (strcmp(list, "none") == 0)
+        return 0;
+    const char *p = list;
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        if (n == 3 && strncmp(p, "md5", 3) == 0)
+            *mask |= PROTO_HASH_MD5;
+        else if (n == 4 && strncmp(p, "sha1", 4) == 0)
+            *mask |= PROTO_HASH_SHA1;
+        else if (n == 6 && strncmp(p, "sha256", 6) == 0)
+            *mask |= PROTO_HASH_SHA256;
+        else
+            return err_set(eb, IASO_E_USAGE,
+                           "--file-hashes %s: expected md5, sha1 and sha256, comma-separated, "
+                           "or none",
+                           list);
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    return 0;
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -302,6 +373,7 @@ worker_main(void *arg)
         }
         if (r->kind == REC_TICK) {
             flow_table_expire(w->flows, r->ts_us);
+            worker_sync(w);
         } else {
             struct packet p;
             p.ts_us = r->ts_us;
@@ -336,6 +408,7 @@ struct pipeline {
     int n_workers;
     bool threaded;
     struct defrag *defrag; /* owned */
+    struct detect *detect; /* owned */
     struct decode_stats decode;
     uint64_t n_packets, n_bytes, n_no_ip, n_datagrams;
     uint64_t next_tick_us;
@@ -371,6 +444,7 @@ tick(struct pipeline *pl, uint64_t ts_us)
     if (ts_us < pl->next_tick_us)
         return;
     pl->next_tick_us = ts_us + TICK_US;
+    worker_sync(&pl->workers[0]);
     defrag_expire(pl->defrag, ts_us, &pl->decode);
     flow_table_expire(pl->workers[0].flows, ts_us);
     struct rec r = {.kind = REC_TICK, .ts_us = ts_us};
@@ -442,6 +516,7 @@ handle_packet(struct pipeline *pl, const struct capture_packet *cp)
     p.link = cp->link;
     pl->n_packets++;
     pl->n_bytes += cp->wire_len;
+    detect_poll(pl->detect);
     if (pl->first_ts_us == 0)
         pl->first_ts_us = cp->ts_us;
     if (cp->ts_us > pl->last_ts_us)
@@ -559,6 +634,25 @@ sensor_run(const struct sensor_config *cfg, struct sensor_stats *stats, sensor_p
         goto out;
     phi.clear = cfg->phi_clear;
 
+    struct detect_config dcfg_det = {
+        .indicators = cfg->indicators.items,
+        .n_indicators = cfg->indicators.n,
+        .home_net = cfg->home_net,
+        .baseline_path = cfg->baseline_path,
+        .learn = cfg->learn,
+        .learn_us = (uint64_t)cfg->learn_period_ms * 1000,
+        .thresholds = cfg->thresholds.items,
+        .n_thresholds = cfg->thresholds.n,
+        .gate = {(uint32_t)cfg->alert_burst, (uint64_t)cfg->alert_window_ms * 1000},
+        .n_workers = pl.n_workers,
+    };
+    uint8_t hash_mask = 0;
+    if (cfg->file_hashes && (rc = parse_file_hashes(cfg->file_hashes, &hash_mask, eb)) < 0)
+        goto out;
+    rc = detect_new(&dcfg_det, true, &pl.detect, eb);
+    if (rc < 0)
+        goto out;
+
     rc = eve_sink_open(&sink, cfg->eve_path, eb);
     if (rc < 0)
         goto out;
@@ -605,6 +699,10 @@ sensor_run(const struct sensor_config *cfg, struct sensor_stats *stats, sensor_p
                 goto out;
             }
         }
+        detect_worker_init(&w->det, pl.detect, on_alert, w);
+        w->hash_mask = hash_mask;
+        w->hash_auto = cfg->file_hashes == NULL;
+        worker_sync(w);
         w->flows = flow_table_new(&fcfg, on_flow_end, w);
         if (!w->flows) {
             rc = err_set(eb, IASO_E_NOMEM, "out of memory for the flow table");
@@ -631,6 +729,7 @@ sensor_run(const struct sensor_config *cfg, struct sensor_stats *stats, sensor_p
     }
 
     running_capture = cap;
+    running_detect = pl.detect;
     if (stop_requested)
         capture_stop(cap);
     double next_progress = t0 + 1.0;
@@ -679,6 +778,7 @@ sensor_run(const struct sensor_config *cfg, struct sensor_stats *stats, sensor_p
 
 out:
     running_capture = NULL;
+    running_detect = NULL;
     /* Stop the workers: each ends its flows and writes its events out. */
     if (pl.workers) {
         struct rec end = {.kind = REC_END};
@@ -721,6 +821,13 @@ out:
                 rc = w->err;
         }
         stats->n_workers = pl.n_workers;
+        if (pl.detect) {
+            const struct detect_worker *dws[64];
+            int n = pl.n_workers < 64 ? pl.n_workers : 64;
+            for (int i = 0; i < n; i++)
+                dws[i] = &pl.workers[i].det;
+            detect_stats(pl.detect, dws, n, &stats->detect);
+        }
         /* One inventory from all workers' views, written once. */
         struct inventory *inv = pl.workers[0].inv;
         for (int i = 1; i < pl.n_workers && inv; i++)
@@ -734,6 +841,13 @@ out:
         for (int i = 0; i < pl.n_workers; i++)
             inventory_free(pl.workers[i].inv);
         free(pl.workers);
+    }
+    if (pl.detect) {
+        /* Saves the baseline. */
+        struct errbuf deb = {""};
+        int drc = detect_free(pl.detect, &deb);
+        if (drc < 0 && rc == 0)
+            rc = err_set(eb, drc, "%s", deb.msg);
     }
     if (pl.defrag)
         stats->defrag_mem_len = defrag_mem_len(pl.defrag);

@@ -19,6 +19,7 @@
 
 #include "base/error.h"
 #include "base/opt.h"
+#include "detect/detect.h"
 #include "sensor/app.h"
 #include "wire/decode.h"
 #include "wire/flow.h"
@@ -48,6 +49,16 @@ struct sensor_config {
     int64_t app_memcap;
     const char *inventory_path;
     int64_t inventory_max;
+    struct opt_list indicators;
+    const char *file_hashes;
+    const char *home_net;
+    const char *baseline_path;
+    bool learn;
+    int64_t learn_period_ms;
+    struct opt_list thresholds;
+    bool list_thresholds;
+    int64_t alert_burst;
+    int64_t alert_window_ms;
     const char *site_key;
     bool phi_clear;
     const char *log_level;
@@ -77,6 +88,7 @@ struct sensor_stats {
     uint64_t n_queue_waits; /* times the capture thread waited for a full worker queue */
     uint64_t n_eve_bytes;
     uint64_t n_inventory_hosts, n_inventory_dropped;
+    struct detect_stats detect;
     uint64_t first_ts_us, last_ts_us;
     double wall_s;
     /* live capture */
@@ -107,5 +119,8 @@ int sensor_run(const struct sensor_config *cfg, struct sensor_stats *stats,
 
 /* Asks a running sensor to stop; async-signal-safe. */
 void sensor_stop(void);
+
+/* Asks a running sensor to reload its indicators; async-signal-safe. */
+void sensor_reload(void);
 
 #endif

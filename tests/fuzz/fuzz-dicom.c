@@ -63,7 +63,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct buf out;
     phi_init_test(&phi, 0x42);
     buf_init(&out, 0);
-    struct proto_ctx ctx = {fuzz_emit, &out, &phi, false};
+    struct proto_ctx ctx = {.emit = fuzz_emit, .user = &out, .phi = &phi};
     void *state = calloc(1, dicom_parser.state_len);
     if (!state)
         return 0;

@@ -97,7 +97,7 @@ run_conv(struct run *run, const uint8_t *data, size_t size, bool bytewise)
 {
     struct phi phi;
     phi_init_test(&phi, 0x42);
-    struct proto_ctx ctx = {on_event, run, &phi, false};
+    struct proto_ctx ctx = {.emit = on_event, .user = run, .phi = &phi};
     void *state = calloc(1, hl7_parser.state_len);
     if (!state)
         return;

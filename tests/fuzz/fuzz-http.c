@@ -5,7 +5,9 @@
 // a 16-bit big-endian length and that many stream bytes (make-http-seeds.py writes them).
 // The parser is probed on the first bytes of each direction, fed every record in pieces,
 // given a gap when a record's length runs past the input, and ended. Each event is rendered to
-// JSON; the invariants below are the parser's promises, and breaking one traps.
+// JSON; the invariants below are the parser's promises, and breaking one traps. File digests
+// are asked for by the input's length (size % 8 as PROTO_HASH_* bits), so every mask, none
+// included, runs on the corpus.
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,36 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct buf out;
+static uint8_t file_hashes; /* the run's ctx.file_hashes */
+
+/* Traps unless a digest is absent ("") or n lower-case hex digits. */
+static void
+check_hex(const char *s, size_t n)
+{
+    size_t len = strlen(s);
+    if (len != 0 && len != n)
+        __builtin_trap();
+    for (size_t i = 0; i < len; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            __builtin_trap();
+}
+
+/* A body's digests: only when asked for, of every byte the event counts, and well formed. */
+static void
+check_file(const struct filehash_digest *d, uint64_t body_len)
+{
+    if (!d->done)
+        return;
+    if (!file_hashes || d->size == 0 || d->size != body_len)
+        __builtin_trap();
+    check_hex(d->md5, FILEHASH_MD5_HEX_LEN);
+    check_hex(d->sha1, FILEHASH_SHA1_HEX_LEN);
+    check_hex(d->sha256, FILEHASH_SHA256_HEX_LEN);
+    if (!!d->md5[0] != !!(file_hashes & PROTO_HASH_MD5) ||
+        !!d->sha1[0] != !!(file_hashes & PROTO_HASH_SHA1) ||
+        !!d->sha256[0] != !!(file_hashes & PROTO_HASH_SHA256))
+        __builtin_trap();
+}
 
 /* Traps unless a fixed field holds a NUL-terminated string. */
 static void
@@ -69,6 +101,8 @@ check_emit(void *user, const struct proto_event *ev)
         __builtin_trap();
     check_url(t->url);
     check_url(t->referer);
+    check_file(&t->resp_file, t->resp_body_len);
+    check_file(&t->req_file, t->req_body_len);
     /* A Patient id in the event is always a pseudonym. */
     if (t->fhir_type && strcmp(t->fhir_type, "Patient") == 0 && t->fhir_id[0] &&
         strncmp(t->fhir_id, "phi:", 4) != 0)
@@ -90,7 +124,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         buf_init(&out, 1 << 20);
     struct phi phi;
     phi_init_test(&phi, 0x42);
-    struct proto_ctx ctx = {.emit = check_emit, .user = NULL, .phi = &phi};
+    file_hashes = (uint8_t)(size % 8);
+    struct proto_ctx ctx = {
+        .emit = check_emit, .user = NULL, .phi = &phi, .file_hashes = file_hashes};
     void *state = calloc(1, http_parser.state_len);
     if (!state)
         return 0;

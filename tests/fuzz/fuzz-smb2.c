@@ -3,7 +3,8 @@
 // direction of a TCP flow; the records are fed to the parser (in pieces of the size the record
 // asks for), the first bytes of each direction to the probe, and the flow is ended. Every event
 // is rendered as EVE JSON. The target aborts when an invariant breaks, so the fuzzer reports it
-// like a crash.
+// like a crash. File digests are asked for by the input's length (size % 8 as PROTO_HASH_* bits),
+// so every mask, none included, runs on the corpus.
 //
 // Record: [0] bit 0 direction, bits 1-3 piece size (0 whole, else 1, 2, 3, 7, 64, 1000, 4096)
 //         [1..2] payload length, big endian (fewer bytes when the input ends)
@@ -30,7 +31,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 struct run {
     struct buf out;
     unsigned n_events;
+    uint8_t file_hashes;
 };
+
+/* A digest is absent ("") or n lower-case hex digits. */
+static void
+check_hex(const char *s, size_t n)
+{
+    size_t len = strlen(s);
+    CHECK(len == 0 || len == n);
+    for (size_t i = 0; i < len; i++)
+        CHECK((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'));
+}
 
 static void
 on_event(void *user, const struct proto_event *ev)
@@ -48,6 +60,14 @@ on_event(void *user, const struct proto_event *ev)
     CHECK(memchr(e->user, 0, sizeof(e->user)) != NULL);
     CHECK(e->n_client_dialects >= 0 && e->n_client_dialects <= SMB2_DIALECTS_MAX);
     CHECK(e->n_smb1_dialects >= 0 && e->n_smb1_dialects <= SMB1_DIALECTS_MAX);
+    /* Digests: only when asked for, only on a CLOSE, well formed. */
+    if (e->file.done) {
+        CHECK(run->file_hashes != 0 && ev->kind == SMB2_EV_CLOSE && e->file.size > 0);
+        check_hex(e->file.md5, FILEHASH_MD5_HEX_LEN);
+        check_hex(e->file.sha1, FILEHASH_SHA1_HEX_LEN);
+        check_hex(e->file.sha256, FILEHASH_SHA256_HEX_LEN);
+        CHECK(!!e->file.sha256[0] == !!(run->file_hashes & PROTO_HASH_SHA256));
+    }
 
     struct jsonw w;
     buf_reset(&run->out);
@@ -69,7 +89,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     buf_init(&run.out, 0);
     struct phi phi;
     phi_init_test(&phi, 0x42);
-    struct proto_ctx ctx = {on_event, &run, &phi, false};
+    run.file_hashes = (uint8_t)(size % 8);
+    struct proto_ctx ctx = {
+        .emit = on_event, .user = &run, .phi = &phi, .file_hashes = run.file_hashes};
     void *state = calloc(1, p->state_len);
     CHECK(state != NULL);
     bool probed[2] = {false, false};

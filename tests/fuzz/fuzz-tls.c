@@ -89,7 +89,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     phi_init_test(&phi, 7);
     struct buf out;
     buf_init(&out, 0);
-    struct proto_ctx ctx = {emit, &out, &phi, false};
+    struct proto_ctx ctx = {.emit = emit, .user = &out, .phi = &phi};
     void *state = calloc(1, tls_parser.state_len);
     if (!state)
         return 0;

@@ -105,18 +105,20 @@ harness_release(struct harness *h)
 }
 
 /*
- * Runs the conversation three ways and checks they agree. Returns the events as a malloc'd
- * string (free it) and sets *n_events and *rc (the first negative parse() result, or 0).
+ * Runs the conversation three ways and checks they agree, with ctx.file_hashes set to
+ * file_hashes (PROTO_HASH_* bits). Returns the events as a malloc'd string (free it) and sets
+ * *n_events and *rc (the first negative parse() result, or 0).
  */
 static inline char *
-harness_run(const struct proto_parser *p, const struct harness_msg *msgs, size_t n_msgs,
-            int *n_events, int *rc)
+harness_run_hashes(const struct proto_parser *p, const struct harness_msg *msgs, size_t n_msgs,
+                   uint8_t file_hashes, int *n_events, int *rc)
 {
     static const size_t chunks[] = {0, 1, 7};
     char *first = NULL;
     for (size_t k = 0; k < sizeof(chunks) / sizeof(chunks[0]); k++) {
         struct harness h;
         harness_begin(&h, p);
+        h.ctx.file_hashes = file_hashes;
         for (size_t i = 0; i < n_msgs; i++)
             harness_feed(&h, msgs[i].dir, msgs[i].data, msgs[i].len, chunks[k]);
         harness_end(&h);
@@ -132,6 +134,14 @@ harness_run(const struct proto_parser *p, const struct harness_msg *msgs, size_t
         harness_release(&h);
     }
     return first;
+}
+
+/* harness_run_hashes without file digests (ctx.file_hashes 0, as a zeroed ctx has). */
+static inline char *
+harness_run(const struct proto_parser *p, const struct harness_msg *msgs, size_t n_msgs,
+            int *n_events, int *rc)
+{
+    return harness_run_hashes(p, msgs, n_msgs, 0, n_events, rc);
 }
 
 #endif

@@ -4827,7 +4827,7 @@ test_gap(void **state)
     phi_init_test(&phi, 0x42);
     struct buf out;
     buf_init(&out, 0);
-    struct proto_ctx ctx = {gap_emit, &out, &phi, false};
+    struct proto_ctx ctx = {.emit = gap_emit, .user = &out, .phi = &phi};
     const struct proto_parser *p = &dicom_parser;
 
     void *st = calloc(1, p->state_len);

@@ -868,6 +868,216 @@ test_gap(void **s)
     harness_release(&h);
 }
 
+/* ---- File digests (ctx->file_hashes); expected values from python3 hashlib ---- */
+
+#define ALL_HASHES (PROTO_HASH_MD5 | PROTO_HASH_SHA1 | PROTO_HASH_SHA256)
+
+/* md5, sha1, sha256 of "hello from python http.server\n" (30 bytes) */
+#define HELLO_FILE                                                                                 \
+    "\"file\":{\"size\":30,\"md5\":\"d6d0a673d76c0d662f2f604e610e22cf\","                          \
+    "\"sha1\":\"73a1a4241df9901fb4e48dc8404cc04c8195bd3e\","                                       \
+    "\"sha256\":\"198a0eaec0dbafcc205236307cd287d9f8d8926c2441afa81715fa385b19161a\"}"
+/* 2000 x 'a' */
+#define A2000_FILE                                                                                 \
+    "{\"size\":2000,\"md5\":\"7c1c566ab4cdb11ac8971191694e8bec\","                                 \
+    "\"sha1\":\"059c294680401882abc912771fff152ee638ee80\","                                       \
+    "\"sha256\":\"c4a700f85b7e9e5cdbdc51170409ee2ad48bebe2f2f0957a067937531a0a3c42\"}"
+/* {"resourceType": "Patient", "id": "456", "len": 2000} (53 bytes) */
+#define CREATED_FILE                                                                               \
+    "\"file\":{\"size\":53,\"md5\":\"72cf7a59ce7903752545c6df8a0b4dbc\","                          \
+    "\"sha1\":\"49e9c6858db886136acf27c9de642c07adbf1b65\","                                       \
+    "\"sha256\":\"8f1c78fd930991bea8ad4d82edfed4f4c0f9d6ddc52bb25a7388bf04c2569de4\"}"
+
+static char *
+run_hashes(const struct harness_msg *msgs, size_t n, uint8_t mask, int want_events, bool want_ok)
+{
+    int n_events = 0, rc = 0;
+    char *out = harness_run_hashes(&http_parser, msgs, n, mask, &n_events, &rc);
+    if (getenv("HTTP_TEST_PRINT"))
+        fprintf(stderr, "%s---\n", out);
+    assert_int_equal(n_events, want_events);
+    assert_int_equal(rc == 0, want_ok);
+    return out;
+}
+
+/* A Content-Length body: all three digests, or the ones asked for, or none. */
+static void
+test_hash_length(void **s)
+{
+    (void)s;
+    char *out = run_hashes(v_get, N(v_get), ALL_HASHES, 1, true);
+    assert_string_equal(
+        out,
+        "{\"kind\":1,\"dir\":1,\"http\":{\"hostname\":\"10.77.22.1:8000\",\"url\":\"/index.txt\","
+        "\"http_user_agent\":\"curl/7.88.1\",\"http_content_type\":\"text/plain\","
+        "\"http_method\":\"GET\",\"protocol\":\"HTTP/1.1\",\"status\":200,\"length\":30,"
+        "\"request_body_length\":0,\"chunked\":false," HELLO_FILE "}}\n");
+    free(out);
+    out = run_hashes(v_get, N(v_get), PROTO_HASH_SHA256, 1, true);
+    has(out, "\"chunked\":false,\"file\":{\"size\":30,\"sha256\":"
+             "\"198a0eaec0dbafcc205236307cd287d9f8d8926c2441afa81715fa385b19161a\"}}}\n");
+    free(out);
+    out = run_hashes(v_get, N(v_get), PROTO_HASH_MD5 | PROTO_HASH_SHA1, 1, true);
+    has(out, "\"file\":{\"size\":30,\"md5\":\"d6d0a673d76c0d662f2f604e610e22cf\","
+             "\"sha1\":\"73a1a4241df9901fb4e48dc8404cc04c8195bd3e\"}}}\n");
+    free(out);
+    /* Not asked for: the output is what it always was. */
+    out = run_hashes(v_get, N(v_get), 0, 1, true);
+    lacks(out, "file");
+    lacks(out, "md5");
+    free(out);
+    /* No body, no digest: HEAD, 304, 204. */
+    out = run_hashes(v_head, N(v_head), ALL_HASHES, 1, true);
+    lacks(out, "file");
+    free(out);
+    out = run_hashes(v_304, N(v_304), ALL_HASHES, 1, true);
+    lacks(out, "file");
+    free(out);
+    out = run_hashes(v_delete, N(v_delete), ALL_HASHES, 1, true);
+    lacks(out, "file");
+    free(out);
+    /* A range (206) is a piece of a file: no digest. */
+    static const struct harness_msg range[] = {
+        {0, HM("GET /big HTTP/1.1\r\nHost: h\r\nRange: bytes=0-4\r\n\r\n")},
+        {1, HM("HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-4/100\r\n"
+               "Content-Length: 5\r\n\r\nabcde")},
+    };
+    out = run_hashes(range, N(range), ALL_HASHES, 1, true);
+    has(out, "\"status\":206,\"length\":5,");
+    lacks(out, "file");
+    free(out);
+}
+
+/* Uploads: the request body gets its own digests ("request_file"); 100-continue in between. */
+static void
+test_hash_request_body(void **s)
+{
+    (void)s;
+    char *out = run_hashes(v_create_big, N(v_create_big), ALL_HASHES, 1, true);
+    has(out, "\"chunked\":false," CREATED_FILE ",\"request_file\":" A2000_FILE ",\"fhir\":");
+    free(out);
+    out = run_hashes(v_expect_real, N(v_expect_real), ALL_HASHES, 1, true);
+    has(out, "\"chunked\":false," CREATED_FILE ",\"request_file\":" A2000_FILE ",\"fhir\":");
+    lacks(out, "anomalies");
+    free(out);
+    /* A chunked request body: {"resourceType":"Bundle","type":"transaction"}, de-chunked. */
+    out = run_hashes(v_batch_chunked, N(v_batch_chunked), PROTO_HASH_SHA256, 1, true);
+    has(out, "\"request_file\":{\"size\":46,\"sha256\":"
+             "\"556dc438ff7ad98b421500d4de2d990c11b90eb104091df52cc1416fe6408e32\"}");
+    free(out);
+}
+
+/* Chunked bodies are hashed de-chunked (extensions, sizes and trailers left out), and a body the
+ * connection's end delimits is whole when the flow ends there. */
+static void
+test_hash_chunked_and_close(void **s)
+{
+    (void)s;
+    char *out = run_hashes(v_chunked, N(v_chunked), ALL_HASHES, 2, true);
+    /* "0123456789" + "0123456789012345678901234567890" */
+    has(out, "\"url\":\"/a\",\"http_method\":\"GET\",\"protocol\":\"HTTP/1.1\",\"status\":200,"
+             "\"length\":41,\"request_body_length\":0,\"chunked\":true,\"file\":{\"size\":41,"
+             "\"md5\":\"258b326512843f996b693fe0fc3ab34a\","
+             "\"sha1\":\"b23af0b62c100a70c86c2b0d74af2a1d018e103b\","
+             "\"sha256\":\"79f002c49e81eed01bf23ce1b4f74d3d97b7797bee767fbbb619a620b43c5d89\"}}}");
+    /* "z" */
+    has(out, "\"length\":1,\"request_body_length\":0,\"chunked\":false,\"file\":{\"size\":1,"
+             "\"md5\":\"fbade9e36a3f36d3d676c1b808451dd7\","
+             "\"sha1\":\"395df8f7c51f007019cb30201c49e884b46b92fa\","
+             "\"sha256\":\"594e519ae499312b29433b7dd8a97ff068defcba9755b6d5d00e84c524d67b06\"}}}");
+    free(out);
+    /* Keep-alive: each response its own digests (the search bundle is chunked). */
+    out = run_hashes(v_search, N(v_search), PROTO_HASH_SHA1, 1, true);
+    has(out, "\"chunked\":true,\"file\":{\"size\":59,"
+             "\"sha1\":\"2dbb556847ca9f62f1fe81bd0075b0d45f2b4168\"},\"fhir\":");
+    free(out);
+    out = run_hashes(v_close, N(v_close), PROTO_HASH_MD5, 1, true);
+    has(out, "\"file\":{\"size\":44,\"md5\":\"86e5f437f7d9ccb1a36fd4450620b2f9\"}");
+    free(out);
+}
+
+/* Bodies that did not pass whole get no digest: cut by the end of the flow, a gap, a request
+ * body still running when the response ended, a chunked body without its last chunk, a parser
+ * that gave up. The rest of the event is as without hashing. */
+static void
+test_hash_incomplete(void **s)
+{
+    (void)s;
+    static const struct harness_msg cut[] = {
+        {0, HM("GET /f HTTP/1.1\r\nHost: h\r\n\r\n")},
+        /* 10 of 100 bytes, then the flow ends */
+        {1, HM("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789")},
+    };
+    char *out = run_hashes(cut, N(cut), ALL_HASHES, 1, true);
+    has(out, "\"length\":10,");
+    has(out, "response_incomplete");
+    lacks(out, "file");
+    free(out);
+    static const struct harness_msg chunk_cut[] = {
+        {0, HM("GET /f HTTP/1.1\r\nHost: h\r\n\r\n")},
+        /* one chunk, no last chunk */
+        {1, HM("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nabcde\r\n")},
+    };
+    out = run_hashes(chunk_cut, N(chunk_cut), ALL_HASHES, 1, true);
+    has(out, "\"length\":5,");
+    lacks(out, "file");
+    free(out);
+    static const struct harness_msg req_cut[] = {
+        /* 5 of 10 request body bytes; the server answers at once */
+        {0, HM("PUT /up HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n01234")},
+        {1, HM("HTTP/1.1 413 Too Large\r\nContent-Length: 1\r\n\r\nx")},
+        {0, HM("56789")},
+    };
+    out = run_hashes(req_cut, N(req_cut), ALL_HASHES, 1, true);
+    has(out, "request_incomplete");
+    has(out, "\"file\":{\"size\":1,");
+    lacks(out, "request_file");
+    free(out);
+    static const struct harness_msg bad_chunk[] = {
+        {0, HM("GET /a HTTP/1.1\r\n\r\n")},
+        {1, HM("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\nzz\r\n")},
+    };
+    out = run_hashes(bad_chunk, N(bad_chunk), ALL_HASHES, 1, false);
+    has(out, "bad_chunk");
+    lacks(out, "file");
+    free(out);
+    /* A gap inside the body: the framing survives, the digest does not; the next response on
+     * the connection gets its own. */
+    struct harness h;
+    harness_begin(&h, &http_parser);
+    h.ctx.file_hashes = ALL_HASHES;
+    static const char req[] = "GET /g HTTP/1.1\r\n\r\nGET /index.txt HTTP/1.1\r\n\r\n";
+    static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789";
+    static const char resp2[] = "HTTP/1.1 200 OK\r\nContent-Length: 30\r\n\r\n"
+                                "hello from python http.server\n";
+    harness_feed(&h, 0, req, sizeof(req) - 1, 0);
+    harness_feed(&h, 1, resp, sizeof(resp) - 1, 0);
+    assert_int_equal(http_parser.gap(h.state, &h.ctx, 1, 80), 0);
+    harness_feed(&h, 1, "0123456789", 10, 0);
+    harness_feed(&h, 1, resp2, sizeof(resp2) - 1, 0);
+    harness_end(&h);
+    assert_int_equal(h.n_events, 2);
+    const char *all = (const char *)h.out.ptr;
+    const char *second = strchr(all, '\n');
+    assert_non_null(second);
+    assert_true(strstr(all, "\"file\"") > second); /* none in the first event */
+    has(all, "\"gap\"");
+    has(second, HELLO_FILE);
+    harness_release(&h);
+    /* A gap in a body the close delimits: no digest either. */
+    harness_begin(&h, &http_parser);
+    h.ctx.file_hashes = ALL_HASHES;
+    harness_feed(&h, 0, v_close[0].data, v_close[0].len, 0);
+    harness_feed(&h, 1, v_close[1].data, v_close[1].len - 10, 0);
+    assert_int_equal(http_parser.gap(h.state, &h.ctx, 1, 5), 0);
+    harness_feed(&h, 1, (const char *)v_close[1].data + v_close[1].len - 5, 5, 0);
+    harness_end(&h);
+    assert_int_equal(h.n_events, 1);
+    has((const char *)h.out.ptr, "\"gap\"");
+    lacks((const char *)h.out.ptr, "file");
+    harness_release(&h);
+}
+
 static void
 test_probe(void **s)
 {
@@ -898,14 +1108,18 @@ test_split_everywhere(void **s)
                  {v_expect, N(v_expect)},
                  {v_expect_real, N(v_expect_real)},
                  {v_close, N(v_close)},
-                 {v_batch_chunked, N(v_batch_chunked)}};
-    for (size_t c = 0; c < N(convs); c++) {
+                 {v_batch_chunked, N(v_batch_chunked)},
+                 {v_create_big, N(v_create_big)}};
+    for (size_t k = 0; k < N(convs) * 2; k++) {
+        size_t c = k / 2;
+        uint8_t mask = k % 2 ? ALL_HASHES : 0; /* each without, then with, file digests */
         int n_events = 0, rc = 0;
-        char *want = harness_run(&http_parser, convs[c].m, convs[c].n, &n_events, &rc);
+        char *want = harness_run_hashes(&http_parser, convs[c].m, convs[c].n, mask, &n_events, &rc);
         for (size_t i = 0; i < convs[c].n; i++) {
             for (size_t cut = 1; cut < convs[c].m[i].len; cut++) {
                 struct harness h;
                 harness_begin(&h, &http_parser);
+                h.ctx.file_hashes = mask;
                 for (size_t j = 0; j < convs[c].n; j++) {
                     const struct harness_msg *m = &convs[c].m[j];
                     if (j == i) {
@@ -944,6 +1158,10 @@ main(void)
         cmocka_unit_test(test_fhir_interactions),
         cmocka_unit_test(test_end_and_oddities),
         cmocka_unit_test(test_gap),
+        cmocka_unit_test(test_hash_length),
+        cmocka_unit_test(test_hash_request_body),
+        cmocka_unit_test(test_hash_chunked_and_close),
+        cmocka_unit_test(test_hash_incomplete),
         cmocka_unit_test(test_probe),
         cmocka_unit_test(test_split_everywhere),
     };

@@ -1527,19 +1527,531 @@ test_smb1_upgrade(void **unused)
     free(r);
 }
 
+/* ---- file digests (ctx->file_hashes); expected values from python3 hashlib ---- */
+
+#define ALL_HASHES (PROTO_HASH_MD5 | PROTO_HASH_SHA1 | PROTO_HASH_SHA256)
+
+/* Byte i of a test file: ((i * 31 + seed) ^ (i >> 8)) & 0xff, so misplaced bytes show. */
+static uint8_t
+pat_byte(uint64_t i, unsigned seed)
+{
+    return (uint8_t)((i * 31 + seed) ^ (i >> 8));
+}
+
+/* WRITE request of the file's bytes [off, off + n). */
+static void
+write_req_pat(struct mb *m, uint64_t fid, uint32_t n, uint64_t off, unsigned seed)
+{
+    put16(m, 49);
+    put16(m, 64 + 48); /* DataOffset */
+    put32(m, n);
+    put64(m, off);
+    put_fid(m, fid);
+    put32(m, 0); /* Channel */
+    put32(m, 0); /* RemainingBytes */
+    put16(m, 0);
+    put16(m, 0);
+    put32(m, 0); /* Flags */
+    for (uint64_t i = off; i < off + n; i++)
+        put8(m, pat_byte(i, seed));
+}
+
+/* READ response carrying the file's bytes [off, off + n). */
+static void
+read_rsp_pat(struct mb *m, uint32_t n, uint64_t off, unsigned seed)
+{
+    put16(m, 17);
+    put8(m, 64 + 16); /* DataOffset */
+    put8(m, 0);
+    put32(m, n); /* DataLength */
+    put32(m, 0); /* DataRemaining */
+    put32(m, 0);
+    for (uint64_t i = off; i < off + n; i++)
+        put8(m, pat_byte(i, seed));
+}
+
+/* CLOSE response with SMB2_CLOSE_FLAG_POSTQUERY_ATTRIB: the file's attributes, EndofFile. */
+static void
+close_rsp_eof(struct mb *m, uint64_t eof)
+{
+    put16(m, 60);
+    put16(m, 1);    /* Flags */
+    put32(m, 0);    /* Reserved */
+    putn(m, 0, 32); /* times */
+    put64(m, 4096); /* AllocationSize */
+    put64(m, eof);  /* EndofFile */
+    put32(m, 0x80); /* FileAttributes */
+}
+
+/* A conversation built exchange by exchange: requests in q, responses in r. */
+struct conv {
+    struct mb *q, *r;
+    size_t q_at, r_at; /* where the next message starts */
+    size_t n;
+    struct harness_msg msgs[64];
+    uint64_t mid;
+};
+
+static struct conv *
+conv_new(void)
+{
+    struct conv *c = calloc(1, sizeof(*c));
+    assert_non_null(c);
+    c->q = mb_new();
+    c->r = mb_new();
+    return c;
+}
+
+static void
+conv_free(struct conv *c)
+{
+    free(c->q);
+    free(c->r);
+    free(c);
+}
+
+/* Ends the message being built in direction dir's buffer and adds it to the conversation. */
+static void
+conv_push(struct conv *c, int dir)
+{
+    struct mb *m = dir == 0 ? c->q : c->r;
+    size_t *at = dir == 0 ? &c->q_at : &c->r_at;
+    nbss_end(m);
+    assert_true(c->n < LEN(c->msgs));
+    c->msgs[c->n++] = (struct harness_msg){dir, m->b + *at, m->len - *at};
+    *at = m->len;
+}
+
+static void
+x_create(struct conv *c, const char *name, uint64_t fid, uint64_t eof)
+{
+    uint64_t mid = ++c->mid;
+    nbss_begin(c->q);
+    hdr(c->q, 5, 0, mid, 0);
+    create_req(c->q, name, 0);
+    conv_push(c, 0);
+    nbss_begin(c->r);
+    hdr(c->r, 5, RSP, mid, 0);
+    create_rsp(c->r, fid, eof);
+    conv_push(c, 1);
+}
+
+/* A WRITE of the file's bytes [off, off + n), answered with status. */
+static void
+x_write(struct conv *c, uint64_t fid, uint32_t n, uint64_t off, unsigned seed, uint32_t status)
+{
+    uint64_t mid = ++c->mid;
+    nbss_begin(c->q);
+    hdr(c->q, 9, 0, mid, 0);
+    write_req_pat(c->q, fid, n, off, seed);
+    conv_push(c, 0);
+    nbss_begin(c->r);
+    hdr(c->r, 9, RSP, mid, status);
+    if (status == 0)
+        write_rsp(c->r, n);
+    else
+        error_rsp(c->r);
+    conv_push(c, 1);
+}
+
+/* A READ of want bytes at off; got bytes come back (0: STATUS_END_OF_FILE). */
+static void
+x_read(struct conv *c, uint64_t fid, uint32_t want, uint64_t off, uint32_t got, unsigned seed)
+{
+    uint64_t mid = ++c->mid;
+    nbss_begin(c->q);
+    hdr(c->q, 8, 0, mid, 0);
+    read_req(c->q, fid, want, off);
+    conv_push(c, 0);
+    nbss_begin(c->r);
+    if (got) {
+        hdr(c->r, 8, RSP, mid, 0);
+        read_rsp_pat(c->r, got, off, seed);
+    } else {
+        hdr(c->r, 8, RSP, mid, 0xC0000011); /* STATUS_END_OF_FILE */
+        error_rsp(c->r);
+    }
+    conv_push(c, 1);
+}
+
+/* A CLOSE; eof: the EndofFile its response carries, or UINT64_MAX for a response without. */
+static void
+x_close(struct conv *c, uint64_t fid, uint64_t eof)
+{
+    uint64_t mid = ++c->mid;
+    nbss_begin(c->q);
+    hdr(c->q, 6, 0, mid, 0);
+    close_req(c->q, fid);
+    conv_push(c, 0);
+    nbss_begin(c->r);
+    hdr(c->r, 6, RSP, mid, 0);
+    if (eof == UINT64_MAX)
+        close_rsp(c->r);
+    else
+        close_rsp_eof(c->r, eof);
+    conv_push(c, 1);
+}
+
+/* SET_INFO FileEndOfFileInformation: the file's size set outright. */
+static void
+x_set_eof(struct conv *c, uint64_t fid, uint64_t eof)
+{
+    uint64_t mid = ++c->mid;
+    nbss_begin(c->q);
+    hdr(c->q, 0x11, 0, mid, 0);
+    put16(c->q, 33);
+    put8(c->q, 1);        /* InfoType: FILE */
+    put8(c->q, 20);       /* FileEndOfFileInformation */
+    put32(c->q, 8);       /* BufferLength */
+    put16(c->q, 64 + 32); /* BufferOffset */
+    put16(c->q, 0);
+    put32(c->q, 0);
+    put_fid(c->q, fid);
+    put64(c->q, eof);
+    conv_push(c, 0);
+    nbss_begin(c->r);
+    hdr(c->r, 0x11, RSP, mid, 0);
+    put16(c->r, 2);
+    conv_push(c, 1);
+}
+
+static char *
+conv_run(const struct conv *c, uint8_t mask, int want_events)
+{
+    int n, rc;
+    char *out = harness_run_hashes(&smb2_parser, c->msgs, c->n, mask, &n, &rc);
+    if (getenv("SMB2_TEST_PRINT"))
+        fprintf(stderr, "%s---\n", out);
+    assert_int_equal(rc, 0);
+    assert_int_equal(n, want_events);
+    return out;
+}
+
+static size_t
+count_of(const char *out, const char *needle)
+{
+    size_t k = 0;
+    for (const char *p = strstr(out, needle); p; p = strstr(p + 1, needle))
+        k++;
+    return k;
+}
+
+/* The 100 345-byte test file (seed 7): md5, sha1, sha256. */
+#define W100345_DIGESTS                                                                            \
+    "\"md5\":\"dafefdc14d2f1c1cd17000d818f6b5b3\","                                                \
+    "\"sha1\":\"ee25e052775aa5d4d06b25edc352beb5f46f7b0f\","                                       \
+    "\"sha256\":\"1cd6d7f15bc9a313054e8213d90920f5c453d12c99ce271bb576017d10d4954d\""
+
+/* An upload in three sequential writes, the first over SMB2_MSG_MAX (streamed, never kept). */
+static struct conv *
+upload(uint64_t close_eof)
+{
+    struct conv *c = conv_new();
+    x_create(c, "up.bin", 0x10, 0);
+    x_write(c, 0x10, 70000, 0, 7, 0);
+    x_write(c, 0x10, 30000, 70000, 7, 0);
+    x_write(c, 0x10, 345, 100000, 7, 0);
+    x_close(c, 0x10, close_eof);
+    return c;
+}
+
+static void
+test_hash_write(void **unused)
+{
+    (void)unused;
+    struct conv *c = upload(UINT64_MAX);
+    char *out = conv_run(c, ALL_HASHES, 5);
+    assert_has(out, "{\"kind\":5,\"dir\":1,\"smb2\":{\"command\":\"SMB2_COMMAND_CLOSE\","
+                    "\"status\":\"STATUS_SUCCESS\",\"status_code\":\"0x0\",\"message_id\":5,"
+                    "\"session_id\":85,\"tree_id\":7,\"filename\":\"up.bin\","
+                    "\"fuid\":\"10000000-0000-0000-ffcd-ab0000000000\",\"file\":{\"size\":"
+                    "100345," W100345_DIGESTS ",\"op\":\"write\"}}}\n");
+    assert_int_equal(count_of(out, "\"file\""), 1);
+    free(out);
+    /* Only the digest asked for. */
+    out = conv_run(c, PROTO_HASH_SHA256, 5);
+    assert_has(out, "\"file\":{\"size\":100345,\"sha256\":"
+                    "\"1cd6d7f15bc9a313054e8213d90920f5c453d12c99ce271bb576017d10d4954d\","
+                    "\"op\":\"write\"}");
+    free(out);
+    /* None asked for: the events are those of before. */
+    out = conv_run(c, 0, 5);
+    assert_null(strstr(out, "\"file\""));
+    free(out);
+    conv_free(c);
+    /* The CLOSE response's EndofFile agrees, or does not (the file was bigger: no digest). */
+    c = upload(100345);
+    out = conv_run(c, ALL_HASHES, 5);
+    assert_has(out, "\"file\":{\"size\":100345," W100345_DIGESTS ",\"op\":\"write\"}");
+    free(out);
+    conv_free(c);
+    c = upload(200000);
+    out = conv_run(c, ALL_HASHES, 5);
+    assert_null(strstr(out, "\"file\""));
+    free(out);
+    conv_free(c);
+}
+
+/* Writes that do not make a whole file: out of order, overlapping, one failed, the file larger
+ * at the open than what was written, a compounded write. */
+static void
+test_hash_write_not_whole(void **unused)
+{
+    (void)unused;
+    struct conv *c = conv_new();
+    x_create(c, "ooo.bin", 0x11, 0); /* second half first */
+    x_write(c, 0x11, 5, 5, 1, 0);
+    x_write(c, 0x11, 5, 0, 1, 0);
+    x_close(c, 0x11, 10);
+    x_create(c, "overlap.bin", 0x12, 0);
+    x_write(c, 0x12, 8, 0, 1, 0);
+    x_write(c, 0x12, 8, 4, 1, 0);
+    x_close(c, 0x12, UINT64_MAX);
+    x_create(c, "failed.bin", 0x13, 0);
+    x_write(c, 0x13, 8, 0, 1, 0);
+    x_write(c, 0x13, 8, 8, 1, 0xC000007F); /* STATUS_DISK_FULL */
+    x_close(c, 0x13, UINT64_MAX);
+    x_create(c, "bigger.bin", 0x14, 5000); /* opened with 5000 bytes, 8 rewritten */
+    x_write(c, 0x14, 8, 0, 1, 0);
+    x_close(c, 0x14, UINT64_MAX);
+    x_create(c, "rewrite.bin", 0x15, 0); /* written twice from 0 */
+    x_write(c, 0x15, 8, 0, 1, 0);
+    x_write(c, 0x15, 8, 0, 2, 0);
+    x_close(c, 0x15, UINT64_MAX);
+    char *out = conv_run(c, ALL_HASHES, 19);
+    assert_null(strstr(out, "\"file\""));
+    free(out);
+    conv_free(c);
+
+    /* test_compound's CREATE + WRITE + CLOSE in one message: the data is not streamed. */
+    struct mb *q = mb_new(), *r = mb_new();
+    nbss_begin(q);
+    hdr(q, 5, 0, 10, 0);
+    create_req(q, "a.txt", 0);
+    chain_next(q);
+    hdr(q, 9, RELATED, 11, 0);
+    write_req(q, UINT64_MAX, 5, 0);
+    chain_next(q);
+    hdr(q, 6, RELATED, 12, 0);
+    close_req(q, UINT64_MAX);
+    nbss_end(q);
+    nbss_begin(r);
+    hdr(r, 5, RSP, 10, 0);
+    create_rsp(r, 0x1234, 0);
+    chain_next(r);
+    hdr(r, 9, RSP | RELATED, 11, 0);
+    write_rsp(r, 5);
+    chain_next(r);
+    hdr(r, 6, RSP | RELATED, 12, 0);
+    close_rsp(r);
+    nbss_end(r);
+    struct harness_msg msgs[] = {{0, q->b, q->len}, {1, r->b, r->len}};
+    int n, rc;
+    out = harness_run_hashes(&smb2_parser, msgs, LEN(msgs), ALL_HASHES, &n, &rc);
+    assert_int_equal(rc, 0);
+    assert_int_equal(n, 3);
+    assert_null(strstr(out, "\"file\""));
+    free(out);
+    /* A compounded write into a file being hashed by lone writes spoils its digest. */
+    c = conv_new();
+    x_create(c, "mixed.bin", 0x16, 0);
+    x_write(c, 0x16, 8, 0, 1, 0);
+    size_t at = c->q->len;
+    nbss_begin(c->q);
+    hdr(c->q, 9, 0, 100, 0);
+    write_req(c->q, 0x16, 8, 8);
+    chain_next(c->q);
+    hdr(c->q, 0xd, 0, 101, 0); /* ECHO */
+    put16(c->q, 4);
+    put16(c->q, 0);
+    conv_push(c, 0);
+    assert_true(c->q->len > at);
+    nbss_begin(c->r);
+    hdr(c->r, 9, RSP, 100, 0);
+    write_rsp(c->r, 8);
+    conv_push(c, 1);
+    x_close(c, 0x16, UINT64_MAX);
+    out = conv_run(c, ALL_HASHES, 4);
+    assert_has(out, "\"command\":\"SMB2_COMMAND_WRITE\",\"status\":\"STATUS_SUCCESS\","
+                    "\"status_code\":\"0x0\",\"message_id\":100,");
+    assert_null(strstr(out, "\"file\""));
+    free(out);
+    conv_free(c);
+    free(q);
+    free(r);
+}
+
+/* r9000: the 9000-byte test file (seed 3). */
+#define R9000_FILE                                                                                 \
+    "\"file\":{\"size\":9000,\"md5\":\"414b8f5b970370735f6ac63b04260add\","                        \
+    "\"sha1\":\"42078b42e0e4578bef38756ed0cc8cc230c6c572\","                                       \
+    "\"sha256\":\"a5a8e8030a477cf552d5c5931f0fcb7ab49e43de310eec82f8859f0beb01c891\","             \
+    "\"op\":\"read\"}"
+
+/* A download: a peek at the head, then reads from 0 to the end (the last one short), then one
+ * past the end. */
+static void
+test_hash_read(void **unused)
+{
+    (void)unused;
+    struct conv *c = conv_new();
+    x_create(c, "down.bin", 0x20, 9000);
+    x_read(c, 0x20, 100, 0, 100, 3);
+    x_read(c, 0x20, 4000, 0, 4000, 3);
+    x_read(c, 0x20, 4000, 4000, 4000, 3);
+    x_read(c, 0x20, 4000, 8000, 1000, 3);
+    x_read(c, 0x20, 4000, 9000, 0, 3);
+    x_close(c, 0x20, UINT64_MAX);
+    char *out = conv_run(c, ALL_HASHES, 7);
+    assert_has(
+        out,
+        "\"filename\":\"down.bin\",\"fuid\":\"20000000-0000-0000-cfcd-ab0000000000\"," R9000_FILE
+        "}}\n");
+    free(out);
+    conv_free(c);
+    /* A hole, and a read that stops short of the end: no digest. */
+    c = conv_new();
+    x_create(c, "hole.bin", 0x21, 9000);
+    x_read(c, 0x21, 4000, 0, 4000, 3);
+    x_read(c, 0x21, 4000, 5000, 4000, 3);
+    x_close(c, 0x21, UINT64_MAX);
+    x_create(c, "short.bin", 0x22, 9000);
+    x_read(c, 0x22, 4000, 0, 4000, 3);
+    x_read(c, 0x22, 4000, 4000, 4000, 3);
+    x_close(c, 0x22, UINT64_MAX);
+    /* The file grew since the open: the CLOSE response's EndofFile rules. */
+    x_create(c, "grown.bin", 0x23, 8000);
+    x_read(c, 0x23, 8000, 0, 8000, 3);
+    x_close(c, 0x23, 9000);
+    out = conv_run(c, ALL_HASHES, 11);
+    assert_null(strstr(out, "\"file\""));
+    free(out);
+    conv_free(c);
+    /* Read back after writing: the digest is of the writes. */
+    c = conv_new();
+    x_create(c, "rw.bin", 0x24, 0);
+    x_write(c, 0x24, 9000, 0, 3, 0);
+    x_read(c, 0x24, 9000, 0, 9000, 3);
+    x_close(c, 0x24, 9000);
+    out = conv_run(c, ALL_HASHES, 4);
+    assert_has(out,
+               "\"file\":{\"size\":9000,\"md5\":\"414b8f5b970370735f6ac63b04260add\","
+               "\"sha1\":\"42078b42e0e4578bef38756ed0cc8cc230c6c572\","
+               "\"sha256\":\"a5a8e8030a477cf552d5c5931f0fcb7ab49e43de310eec82f8859f0beb01c891\","
+               "\"op\":\"write\"}");
+    free(out);
+    conv_free(c);
+    /* SET_INFO EndOfFile: a size set before writing (as Windows preallocates) is what the
+     * writes must reach; one set after cuts the file, and the digest with it. */
+    c = conv_new();
+    x_create(c, "prealloc.bin", 0x25, 0);
+    x_set_eof(c, 0x25, 9000);
+    x_write(c, 0x25, 9000, 0, 3, 0);
+    x_close(c, 0x25, UINT64_MAX);
+    x_create(c, "cut.bin", 0x26, 0);
+    x_write(c, 0x26, 9000, 0, 3, 0);
+    x_set_eof(c, 0x26, 100);
+    x_close(c, 0x26, UINT64_MAX);
+    out = conv_run(c, ALL_HASHES, 8);
+    assert_has(out,
+               "\"filename\":\"prealloc.bin\",\"fuid\":\"25000000-0000-0000-cacd-ab0000000000\","
+               "\"file\":{\"size\":9000,\"md5\":\"414b8f5b970370735f6ac63b04260add\",");
+    assert_int_equal(count_of(out, "\"file\""), 1);
+    free(out);
+    conv_free(c);
+}
+
+/* At most SMB2_HASH_FILES_MAX files are hashed at once: the one after gets no digest; once
+ * one closes, the next file gets one again. */
+static void
+test_hash_cap(void **unused)
+{
+    (void)unused;
+    struct conv *c = conv_new();
+    for (uint64_t i = 0; i <= SMB2_HASH_FILES_MAX; i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "f%u", (unsigned)i);
+        x_create(c, name, 0x100 + i, 0);
+        x_write(c, 0x100 + i, 5, 0, 1, 0);
+    }
+    for (uint64_t i = 0; i <= SMB2_HASH_FILES_MAX; i++)
+        x_close(c, 0x100 + i, UINT64_MAX);
+    x_create(c, "after", 0x200, 0);
+    x_write(c, 0x200, 5, 0, 1, 0);
+    x_close(c, 0x200, UINT64_MAX);
+    char *out = conv_run(c, ALL_HASHES, 3 * (SMB2_HASH_FILES_MAX + 2));
+    assert_int_equal(count_of(out, "\"file\""), SMB2_HASH_FILES_MAX + 1);
+    char name[32];
+    snprintf(name, sizeof(name), "\"filename\":\"f%d\"", SMB2_HASH_FILES_MAX);
+    const char *last = strstr(out, name);
+    assert_non_null(last);
+    last = strstr(last + 1, name); /* its CLOSE */
+    assert_non_null(last);
+    const char *nl = strchr(last, '\n');
+    const char *f = strstr(last, "\"file\"");
+    assert_true(f == NULL || f > nl);
+    assert_has(out, "\"filename\":\"after\",\"fuid\":\"00020000-0000-0000-efcf-ab0000000000\","
+                    "\"file\":{\"size\":5,");
+    free(out);
+    conv_free(c);
+}
+
+/* The captured smbclient session: put small.txt ("hello from iaso\n") and café-☃.txt, then get
+ * small.txt back. smbclient's CLOSE asks for no attributes, so the CREATE's size counts. */
+static void
+test_hash_captured(void **unused)
+{
+    (void)unused;
+    size_t n1, n2;
+    struct harness_msg *m1 = concat(&n1, files, LEN(files), files_write, LEN(files_write));
+    struct harness_msg *m2 = concat(&n2, m1, n1, files_rename, LEN(files_rename));
+    int n, rc;
+    char *out = harness_run_hashes(&smb2_parser, m2, n2, ALL_HASHES, &n, &rc);
+    assert_int_equal(rc, 0);
+    static const char small[] =
+        "\"file\":{\"size\":16,\"md5\":\"91526b50c8b4f4a7f67db6ad817f40f0\","
+        "\"sha1\":\"b9c7d4c90b4a2346b8454aa33739b4bd05db53c5\","
+        "\"sha256\":\"2b96dca658ac373cee6ef9aede9a4d9a4d3e9e4cbae839464a53fe6a8e700345\",";
+    /* Written, then read back through another open. */
+    assert_int_equal(count_of(out, small), 2);
+    assert_int_equal(count_of(out, "\"op\":\"write\""), 2);
+    assert_int_equal(count_of(out, "\"op\":\"read\""), 1);
+    assert_has(out, "\"filename\":\"dossier\\\\caf\xc3\xa9-\xe2\x98\x83.txt\"");
+    assert_has(out, "\"file\":{\"size\":10,\"md5\":\"3fca8db2f3fa7f772bb33cc2a554bdfb\","
+                    "\"sha1\":\"b23565c14b6d006a0ee311ee5e7470213d99ca68\",\"sha256\":"
+                    "\"40793ac06ff20eb2e739a4a2e50e97ae6cfff98adf434a96207da5a78b23fe99\","
+                    "\"op\":\"write\"}");
+    free(out);
+    free(m1);
+    free(m2);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_login_failed),   cmocka_unit_test(test_file_ops),
-        cmocka_unit_test(test_smb1_negotiate), cmocka_unit_test(test_port139_session_request),
-        cmocka_unit_test(test_smb1_upgrade),   cmocka_unit_test(test_probe),
-        cmocka_unit_test(test_compound),       cmocka_unit_test(test_bad_next_command),
-        cmocka_unit_test(test_chain_cap),      cmocka_unit_test(test_chain_past_cap),
-        cmocka_unit_test(test_pending_cap),    cmocka_unit_test(test_file_table_cap),
-        cmocka_unit_test(test_utf16_names),    cmocka_unit_test(test_large_write),
-        cmocka_unit_test(test_ipc_pipe),       cmocka_unit_test(test_delete_and_errors),
+        cmocka_unit_test(test_login_failed),
+        cmocka_unit_test(test_file_ops),
+        cmocka_unit_test(test_smb1_negotiate),
+        cmocka_unit_test(test_port139_session_request),
+        cmocka_unit_test(test_smb1_upgrade),
+        cmocka_unit_test(test_probe),
+        cmocka_unit_test(test_compound),
+        cmocka_unit_test(test_bad_next_command),
+        cmocka_unit_test(test_chain_cap),
+        cmocka_unit_test(test_chain_past_cap),
+        cmocka_unit_test(test_pending_cap),
+        cmocka_unit_test(test_file_table_cap),
+        cmocka_unit_test(test_utf16_names),
+        cmocka_unit_test(test_large_write),
+        cmocka_unit_test(test_ipc_pipe),
+        cmocka_unit_test(test_delete_and_errors),
         cmocka_unit_test(test_encrypted),
+        cmocka_unit_test(test_hash_write),
+        cmocka_unit_test(test_hash_write_not_whole),
+        cmocka_unit_test(test_hash_read),
+        cmocka_unit_test(test_hash_cap),
+        cmocka_unit_test(test_hash_captured),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
