@@ -147,6 +147,7 @@ print_stats(const struct sensor_stats *s)
     for (int i = 0; i < s->n_workers && i < 64; i++)
         fprintf(stderr, "worker_%d_packets: %llu\n", i, (unsigned long long)s->n_worker_packets[i]);
     fprintf(stderr, "wall_seconds: %.3f\n", s->wall_s);
+    fprintf(stderr, "setup_seconds: %.3f\n", s->setup_s);
     fprintf(stderr, "throughput_mbps: %.1f\n", (double)s->n_bytes * 8 / 1e6 / secs);
     fprintf(stderr, "throughput_kpps: %.1f\n", (double)s->n_packets / 1e3 / secs);
 }

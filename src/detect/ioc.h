@@ -170,7 +170,8 @@ const char *ioc_format_name(enum ioc_format f); /* "csv", "stix", "misp" */
 #define IOC_LOAD_REASONS_MAX 32
 struct ioc_load_report {
     enum ioc_format format;
-    uint64_t n_records;     /* CSV rows, STIX indicator objects, MISP attributes and objects */
+    uint64_t n_records;     /* CSV rows, STIX objects, MISP attributes, unusable feed files;
+                               each is loaded, skipped, unsupported or invalid */
     uint64_t n_loaded;      /* indicator values added */
     uint64_t n_duplicate;   /* values already in the store */
     uint64_t n_expired;     /* loaded, but their validity had ended at load time */

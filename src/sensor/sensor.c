@@ -728,6 +728,7 @@ sensor_run(const struct sensor_config *cfg, struct sensor_stats *stats, sensor_p
         }
     }
 
+    stats->setup_s = now_s() - t0;
     running_capture = cap;
     running_detect = pl.detect;
     if (stop_requested)

@@ -91,6 +91,7 @@ struct sensor_stats {
     struct detect_stats detect;
     uint64_t first_ts_us, last_ts_us;
     double wall_s;
+    double setup_s; /* of wall_s: before the first packet (opening, loading indicators) */
     /* live capture */
     bool is_live;
     uint64_t n_kernel_received, n_kernel_dropped, n_if_dropped;
