@@ -3,8 +3,8 @@
 # attack-smb-admin: PsExec-style lateral movement over SMB: a burst of failed logons as
 # "administrator", then a successful one, an executable copied into the ADMIN$ share, a look at
 # C$, and the service control manager's named pipe (\PIPE\svcctl) opened on IPC$ to list and
-# create a service. Real smbclient, rpcclient and net against a real smbd (Samba), seen from the
-# switch's mirror port.
+# create a service. Real smbclient and net (Samba's client tools) against a real smbd (Samba),
+# seen from the switch's mirror port.
 #
 #   WS12 10.77.44.10 (ns iaso-cap-sadmin-ws-PID)  <-- switch -->
 #   SRV01 10.77.44.2:445 (ns ...-srv-PID), shares ADMIN$ and C$ (Samba takes any share name;
@@ -18,8 +18,9 @@
 #   smbclient //SRV01/C$ -U administrator: ls, cd Windows, ls
 #   net rpc service list -S SRV01 -U administrator: tree connect to IPC$, CREATE of the named
 #        pipe svcctl, DCE/RPC bind to the SVCCTL interface, OpenSCManagerW, EnumServicesStatusW
-#   net rpc service create PSEXESVC ... : the same pipe; CreateServiceW (Samba does not create
-#        services: the call fails, as it may)
+#   net rpc service create PSEXESVC ... : the same pipe again; Samba denies the OpenSCManagerW
+#        that asks for create access (WERR_ACCESS_DENIED), so no CreateServiceW follows (the
+#        attempt, not its success, is what is on the wire)
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pair.sh"
 . "$(dirname "$0")/lan.sh"

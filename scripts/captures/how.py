@@ -176,7 +176,7 @@ def count_dns(pcap):
                      "QNAME lengths %s)" % (len(longl), lens, counted(dom),
                                             sorted({len(n) for n in longl})))
     nx = [n for n, rc, _ in r if rc == "3"]
-    if nx:
+    if len(nx) >= 5:
         lines.append("NXDOMAIN names: %d distinct of %d; second-level labels %d-%d characters; "
                      "TLDs %s" % (len(set(nx)), len(nx),
                                   min(len(n.split(".")[-2]) for n in nx),
@@ -269,7 +269,8 @@ def count_rdp(pcap):
     return ["X.224 Connection Requests: %d (%s)" % (len(cr), counted(collections.Counter(
         "%s %s" % c for c in cr))),
         "X.224 Negotiate Responses: %d (selected protocol %s)" % (len(rsp), counted(
-            collections.Counter(s for (s,) in rsp)))]
+            collections.Counter({"0x00000001": "TLS", "0x00000002": "CredSSP",
+                                 "0x00000000": "standard RDP"}.get(s, s) for (s,) in rsp)))]
 
 
 def count_outside(pcap):

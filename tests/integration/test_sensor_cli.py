@@ -22,8 +22,15 @@ def run(*args, **kw):
     return subprocess.run([IASO, *args], capture_output=True, text=True, timeout=120, **kw)
 
 
-def flows(stdout):
-    return sorted(json.dumps(json.loads(l), sort_keys=True) for l in stdout.splitlines() if l)
+def flows(stdout, with_alerts=True):
+    return sorted(json.dumps(e, sort_keys=True) for e in map(json.loads, filter(None,
+                  stdout.splitlines())) if with_alerts or e.get("event_type") != "alert")
+
+
+def alerts(stdout):
+    return sorted((e["alert"]["signature_id"], e.get("src_ip"))
+                  for e in map(json.loads, filter(None, stdout.splitlines()))
+                  if e.get("event_type") == "alert")
 
 
 def captures():
@@ -108,7 +115,12 @@ def test_workers_same_results(cap):
     one = run("sensor", "--read", str(cap), "--workers", "1")
     three = run("sensor", "--read", str(cap), "--workers", "3", "--queue-size", "1M")
     assert one.returncode == 0 and three.returncode == 0, one.stderr + three.stderr
-    assert flows(one.stdout) == flows(three.stdout)
+    # Alerts of detectors that count across flows (scans, sweeps, bursts: the attack-*
+    # captures) land on whichever flow crosses the threshold first, which depends on how the
+    # worker threads interleave: compare them as (signature id, source), as test_golden does.
+    a_one, a_three = alerts(one.stdout), alerts(three.stdout)
+    assert a_one == a_three, "alerts (signature id, source) differ: %s vs %s" % (a_one, a_three)
+    assert flows(one.stdout, with_alerts=False) == flows(three.stdout, with_alerts=False)
     assert flows(one.stdout), "no flows at all"
 
 
