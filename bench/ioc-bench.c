@@ -134,10 +134,10 @@ make_queries(uint64_t n_ind, struct query *q, size_t nq)
                 memmove(q[j].s, q[j].s + 4, q[j].len -= 4);
         } else {
             q[j].type = 2;
-            q[j].len = (size_t)snprintf(q[j].s, sizeof(q[j].s), "%016llx%016llx%016llx%016llx",
-                                        (unsigned long long)r, (unsigned long long)mix(r),
-                                        (unsigned long long)mix(r + 1),
-                                        (unsigned long long)mix(r + 2));
+            q[j].len =
+                (size_t)snprintf(q[j].s, sizeof(q[j].s), "%016llx%016llx%016llx%016llx",
+                                 (unsigned long long)r, (unsigned long long)mix(r),
+                                 (unsigned long long)mix(r + 1), (unsigned long long)mix(r + 2));
         }
     }
 }
@@ -224,7 +224,8 @@ main(int argc, char **argv)
         fprintf(stderr, "usage: iaso-bench-ioc N [N ...] | --csv N PATH\n");
         return 2;
     }
-    printf("| indicators | load s | M/s | store MiB | B/indicator | RSS MiB | lookups M/s | hits |\n");
+    printf(
+        "| indicators | load s | M/s | store MiB | B/indicator | RSS MiB | lookups M/s | hits |\n");
     printf("|---|---|---|---|---|---|---|---|\n");
     for (int i = 1; i < argc; i++)
         bench(strtoull(argv[i], NULL, 10));

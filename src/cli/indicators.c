@@ -97,9 +97,12 @@ cmd_indicators_check(int argc, char **argv)
 {
     enum { O_FORMAT = 1, O_SOURCE, O_LIST, O_STRICT };
     static const struct option longopts[] = {
-        {"format", required_argument, NULL, O_FORMAT}, {"source", required_argument, NULL, O_SOURCE},
-        {"list", no_argument, NULL, O_LIST},           {"strict", no_argument, NULL, O_STRICT},
-        {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0},
+        {"format", required_argument, NULL, O_FORMAT},
+        {"source", required_argument, NULL, O_SOURCE},
+        {"list", no_argument, NULL, O_LIST},
+        {"strict", no_argument, NULL, O_STRICT},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     enum ioc_format fmt = IOC_FMT_AUTO;
     const char *source = NULL;

@@ -980,8 +980,9 @@ rdp_event(struct behave *b, struct alert_gate *g, const struct flow *f,
 
 /* ---- DICOM and HL7 ---- */
 
-/* The rule's alert when an endpoint of f is outside the home networks: the external side is the
- * source (the client when both are). */
+/* The rule's alert when an endpoint of f is outside the home networks. Its source is the client,
+ * the side that opened the connection: a modality sending images out, or an outside host
+ * reaching in; the evidence says which side is outside. */
 static bool
 external_side(const struct behave *b, const struct flow *f, int *side, const char **which)
 {
@@ -990,7 +991,7 @@ external_side(const struct behave *b, const struct flow *f, int *side, const cha
     bool ext_server = !is_home(b, side_addr(f, FLOW_TOCLIENT), v);
     if (!ext_client && !ext_server)
         return false;
-    *side = ext_client ? FLOW_TOSERVER : FLOW_TOCLIENT;
+    *side = FLOW_TOSERVER;
     *which = ext_client && ext_server ? "both" : ext_client ? "client" : "server";
     return true;
 }

@@ -14,8 +14,8 @@
 //                         title is a misconfiguration, not guessing. Counted from the association
 //                         summary the parser emits right after the reject, which names the titles.
 //   DICOM_EXTERNAL        a DICOM association with an endpoint outside the home networks, and
-//   HL7_EXTERNAL          the same for HL7 messages: one alert per flow, the external side as
-//                         its source (the client when both are external).
+//   HL7_EXTERNAL          the same for HL7 messages: one alert per flow, the client (the side
+//                         that connected) as its source; the evidence says which side is out.
 //   SMB_RANSOM_BURST      distinct files one client renamed, deleted or wrote. Writes to files
 //                         the client created itself in the window do not count (a memory of 1024
 //                         bits), so copying a folder onto a share is not a burst; overwriting,

@@ -531,10 +531,10 @@ file_indicators(struct detect_worker *dw, const struct flow *f, const struct pro
     struct ioc_hit hit;
     for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
         const char *hex = (const char *)d + kinds[i].off;
-        if (hex[0] && ioc_match(dw->ioc, kinds[i].type, hex, strlen(hex), (int64_t)ev->ts_us,
-                                &hit)) {
-            ioc_alert(dw, RULE_IOC_FILE_HASH, f, src_side, ev->ts_us, proto_name(ev->proto),
-                      field, &hit);
+        if (hex[0] &&
+            ioc_match(dw->ioc, kinds[i].type, hex, strlen(hex), (int64_t)ev->ts_us, &hit)) {
+            ioc_alert(dw, RULE_IOC_FILE_HASH, f, src_side, ev->ts_us, proto_name(ev->proto), field,
+                      &hit);
             return;
         }
     }
@@ -569,12 +569,10 @@ event_indicators(struct detect_worker *dw, const struct flow *f, const struct pr
     case PROTO_TLS:
         if (ev->kind == TLS_EVENT_CLIENT_HELLO) {
             const struct tls_client_hello *h = ev->data;
-            if (h->sni.len &&
-                ioc_match_domain(s, (const char *)h->sni.ptr, h->sni.len, now, &hit))
+            if (h->sni.len && ioc_match_domain(s, (const char *)h->sni.ptr, h->sni.len, now, &hit))
                 ioc_alert(dw, RULE_IOC_DOMAIN, f, FLOW_TOSERVER, ev->ts_us, app, "tls.sni", &hit);
             if (ioc_match(s, IOC_JA3, h->ja3_hash, strlen(h->ja3_hash), now, &hit))
-                ioc_alert(dw, RULE_IOC_JA3, f, FLOW_TOSERVER, ev->ts_us, app, "tls.ja3.hash",
-                          &hit);
+                ioc_alert(dw, RULE_IOC_JA3, f, FLOW_TOSERVER, ev->ts_us, app, "tls.ja3.hash", &hit);
             if (ioc_match(s, IOC_JA4, h->ja4, strlen(h->ja4), now, &hit))
                 ioc_alert(dw, RULE_IOC_JA4, f, FLOW_TOSERVER, ev->ts_us, app, "tls.ja4", &hit);
         } else if (ev->kind == TLS_EVENT_SERVER_HELLO) {
@@ -591,8 +589,7 @@ event_indicators(struct detect_worker *dw, const struct flow *f, const struct pr
         const char *colon = memchr(t->hostname, ':', hl);
         size_t dl = colon && t->hostname[0] != '[' ? (size_t)(colon - t->hostname) : hl;
         if (dl && ioc_match_domain(s, t->hostname, dl, now, &hit))
-            ioc_alert(dw, RULE_IOC_DOMAIN, f, FLOW_TOSERVER, ev->ts_us, app, "http.hostname",
-                      &hit);
+            ioc_alert(dw, RULE_IOC_DOMAIN, f, FLOW_TOSERVER, ev->ts_us, app, "http.hostname", &hit);
         if (ioc_match_url(s, t->hostname, hl, t->url, strlen(t->url), now, &hit))
             ioc_alert(dw, RULE_IOC_URL, f, FLOW_TOSERVER, ev->ts_us, app, "http.url", &hit);
         /* A download: the server sent it; an upload: the client did. */
@@ -623,14 +620,14 @@ event_indicators(struct detect_worker *dw, const struct flow *f, const struct pr
             const struct hl7_message *m = ev->data;
             char v[2 * HL7_STR_MAX + 2];
             const struct hl7_hd *sa = &m->sending_application, *sf = &m->sending_facility;
-            int n = snprintf(v, sizeof(v), "%.*s^%.*s", (int)sa->ns.len, sa->ns.s,
-                             (int)sf->ns.len, sf->ns.s);
+            int n = snprintf(v, sizeof(v), "%.*s^%.*s", (int)sa->ns.len, sa->ns.s, (int)sf->ns.len,
+                             sf->ns.s);
             int src = ev->dir == FLOW_TOSERVER ? FLOW_TOSERVER : FLOW_TOCLIENT;
             if (n > 0 && sa->ns.len &&
                 (ioc_match(s, IOC_HL7_APP, v, (size_t)n, now, &hit) ||
                  ioc_match(s, IOC_HL7_APP, sa->ns.s, sa->ns.len, now, &hit)))
-                ioc_alert(dw, RULE_IOC_HL7_APP, f, src, ev->ts_us, app,
-                          "hl7.sending_application", &hit);
+                ioc_alert(dw, RULE_IOC_HL7_APP, f, src, ev->ts_us, app, "hl7.sending_application",
+                          &hit);
         }
         break;
     default:

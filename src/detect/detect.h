@@ -7,8 +7,8 @@
 // The indicator store is read-only once built. A watcher thread checks the files once a second
 // and on SIGHUP; when one changed it builds a new store while packets keep flowing, then the
 // capture thread swaps it in: each worker picks up the new store at its next flow or event (or
-// tick), and the old store is freed once every worker has moved on. Nothing is dropped and no lock is taken on the
-// packet path; a reload that fails keeps the store in use and says why.
+// tick), and the old store is freed once every worker has moved on. Nothing is dropped and no lock
+// is taken on the packet path; a reload that fails keeps the store in use and says why.
 #ifndef IASO_DETECT_DETECT_H
 #define IASO_DETECT_DETECT_H
 
@@ -25,10 +25,10 @@
 struct detect_config {
     const char *const *indicators; /* files or MISP feed directories */
     size_t n_indicators;
-    const char *home_net; /* NULL: the default private ranges */
+    const char *home_net;      /* NULL: the default private ranges */
     const char *baseline_path; /* NULL: no baseline */
     bool learn;
-    uint64_t learn_us; /* automatic learning period when no baseline exists yet */
+    uint64_t learn_us;             /* automatic learning period when no baseline exists yet */
     const char *const *thresholds; /* "name=value" */
     size_t n_thresholds;
     struct alert_gate_config gate;
@@ -40,7 +40,7 @@ struct detect_stats {
     struct ioc_store_stats ioc;
     uint64_t n_indicator_files;
     uint64_t n_reloads, n_reload_failures;
-    double last_load_s; /* seconds the last (re)load took */
+    double last_load_s;        /* seconds the last (re)load took */
     struct alert_stats alerts; /* summed over workers */
     uint64_t n_baseline_pairs, n_baseline_pending;
     bool baseline_learning;

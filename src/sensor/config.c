@@ -128,14 +128,13 @@ const struct opt_def sensor_options[] = {
      "`iaso sensor --thresholds` lists them with their defaults.",
      F(thresholds)},
     {"thresholds", 0, OPT_FLAG, NULL, 0, 0, NULL,
-     "List the behaviour detectors' thresholds with their defaults and exit.",
-     F(list_thresholds)},
+     "List the behaviour detectors' thresholds with their defaults and exit.", F(list_thresholds)},
     {"alert-burst", 0, OPT_INT, "N", 0, 1000000, "50",
      "Most alerts per source address and --alert-window in each worker; more are counted, not "
      "written, so an attack cannot flood the log. 0: no limit.",
      F(alert_burst)},
-    {"alert-window", 0, OPT_DURATION, "TIME", 1000, DAY_MS, "60s",
-     "The window of --alert-burst.", F(alert_window_ms)},
+    {"alert-window", 0, OPT_DURATION, "TIME", 1000, DAY_MS, "60s", "The window of --alert-burst.",
+     F(alert_window_ms)},
     {"site-key", 0, OPT_STRING, "PATH", 0, 0, "/var/lib/iaso/site.key",
      "The site's secret for pseudonymising patient identifiers (32 bytes, mode 0600), created "
      "on first run. The environment variable IASO_SITE_KEY, when set, replaces the default.",

@@ -44,7 +44,7 @@ struct worker {
     struct flow_table *flows;
     struct reasm reasm;
     struct app_layer app;
-    struct inventory *inv; /* owned; NULL when no inventory was asked for */
+    struct inventory *inv;    /* owned; NULL when no inventory was asked for */
     struct detect_worker det; /* det.d NULL until detection is set up */
     uint8_t hash_mask;        /* file digests asked for with --file-hashes */
     bool hash_auto;           /* ... or those the indicators hold */

@@ -746,7 +746,8 @@ test_external(void **state)
     mkflow(&f, "10.0.0.20", 50000, "10.0.0.30", 104, 6);
     event(&fx, &f, PROTO_DICOM, DICOM_EVENT_ASSOCIATE_RQ, 0, t0, &rq);
     assert_int_equal(fx.rec.n, 0);
-    /* 192.168.x is not home here: the server is the external side. */
+    /* 192.168.x is not home here: the server is the external side; the client that sent to it
+     * is the source. */
     mkflow(&f, "10.0.0.20", 50000, "192.168.1.1", 104, 6);
     event(&fx, &f, PROTO_DICOM, DICOM_EVENT_ASSOCIATE_RQ, 0, t0, &rq);
     struct dicom_association sum;
@@ -755,7 +756,7 @@ test_external(void **state)
     event(&fx, &f, PROTO_DICOM, DICOM_EVENT_ASSOCIATION, 0, t0, &sum); /* the same flow */
     assert_int_equal(fx.rec.n, 1);
     assert_int_equal(fx.rec.a[0].rule, RULE_DICOM_EXTERNAL);
-    assert_int_equal(fx.rec.a[0].src_side, FLOW_TOCLIENT);
+    assert_int_equal(fx.rec.a[0].src_side, FLOW_TOSERVER);
     assert_int_equal(fx.rec.a[0].subject, 0);
     json_t *j = evidence(&fx.rec, 0);
     assert_string_equal(ev_str(j, "external"), "server");
