@@ -320,7 +320,7 @@ watcher_main(void *arg)
     while (!d->stopping) {
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += 200 * 1000 * 1000; /* SIGHUP is noticed within 0.2 s */
+        until.tv_nsec += 200L * 1000 * 1000; /* SIGHUP is noticed within 0.2 s */
         if (until.tv_nsec >= 1000000000) {
             until.tv_sec++;
             until.tv_nsec -= 1000000000;

@@ -11,6 +11,7 @@
 
 #include <xxhash.h>
 
+#define CONF_NONE 255
 #define NONE UINT32_MAX      /* no string */
 #define KEY_HDR 4            /* type, kind or prefix, value length (2 bytes) */
 #define VALUE_MAX 4096       /* longest value kept (URLs) */
@@ -26,7 +27,7 @@ struct slot {
 struct meta_rec {
     uint32_t id, source, name; /* offsets into strs, or NONE */
     uint8_t tlp;
-    int8_t confidence;
+    uint8_t confidence; /* 0..100; CONF_NONE: not given */
     int64_t valid_from_us, valid_until_us;
 };
 
@@ -529,6 +530,8 @@ normalise(enum ioc_type t, int *kind, const char *v, size_t len, struct key *k, 
 {
     char tmp[VALUE_MAX];
     size_t n = 0;
+    memset(k->b, 0, KEY_HDR); /* a key even on the error paths */
+    k->len = KEY_HDR;
     trim(&v, &len);
     switch (t) {
     case IOC_IP: {
@@ -624,7 +627,9 @@ str_eq(const struct ioc_store *s, uint32_t off, const char *str)
 static int
 meta_put(struct ioc_store *s, const struct ioc_meta *m, uint32_t *idx)
 {
-    int8_t conf = (int8_t)(m->confidence < 0 ? -1 : m->confidence > 100 ? 100 : m->confidence);
+    uint8_t conf = (uint8_t)(m->confidence < 0     ? CONF_NONE
+                             : m->confidence > 100 ? 100
+                                                   : m->confidence);
     if (s->n_metas) {
         const struct meta_rec *last = &s->metas[s->n_metas - 1];
         if (last->tlp == m->tlp && last->confidence == conf &&
@@ -921,7 +926,7 @@ ioc_hit_meta(const struct ioc_store *s, const struct ioc_hit *hit, struct ioc_me
     m->source = str_at(s, r->source);
     m->name = str_at(s, r->name);
     m->tlp = (enum ioc_tlp)r->tlp;
-    m->confidence = r->confidence;
+    m->confidence = r->confidence == CONF_NONE ? -1 : (int)r->confidence;
     m->valid_from_us = r->valid_from_us;
     m->valid_until_us = r->valid_until_us;
 }
