@@ -157,6 +157,7 @@ bench(uint64_t n)
     struct errbuf eb = {""};
     double t0 = now_s();
     int rc = ioc_load_csv(s, (const char *)csv.ptr, csv.len, "bench", 0, &r, &eb);
+    ioc_store_seal(s);
     double load_s = now_s() - t0;
     if (rc < 0) {
         fprintf(stderr, "load failed: %s\n", eb.msg);

@@ -160,6 +160,7 @@ cmd_indicators_check(int argc, char **argv)
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
         int rc = ioc_load_path(s, argv[i], fmt, source, &r, &eb);
+        ioc_store_seal(s);
         clock_gettime(CLOCK_MONOTONIC, &t1);
         if (rc < 0) {
             fprintf(stderr, "iaso indicators check: %s: %s\n", argv[i], eb.msg);

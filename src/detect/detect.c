@@ -132,6 +132,7 @@ load_all(const struct detect_config *cfg, bool report, struct ioc_store **out,
         if (report)
             print_report(cfg->indicators[i], &r);
     }
+    ioc_store_seal(s);
     *out = s;
     return 0;
 }

@@ -46,6 +46,7 @@ struct ioc_store {
      * memory per probe. */
     uint64_t *bloom;
     size_t bloom_mask;
+    bool bloom_ok; /* the filter holds every key (ioc_store_seal); else lookups skip it */
     struct bytes_arena keys;
     struct bytes_arena strs;
     struct meta_rec *metas;
@@ -222,6 +223,7 @@ ioc_store_new(void)
     }
     s->mask = 1023;
     s->bloom_mask = bloom_words(1024) - 1;
+    s->bloom_ok = true; /* empty */
     s->last_source = NONE;
     return s;
 }
@@ -308,7 +310,6 @@ resize(struct ioc_store *s, size_t cap)
         while (ns[j].h)
             j = (j + 1) & (cap - 1);
         ns[j] = *o;
-        bloom_add(bl, nb - 1, o->h);
     }
     big_free(s->slots, (s->mask + 1) * sizeof(*s->slots));
     big_free(s->bloom, (s->bloom_mask + 1) * sizeof(uint64_t));
@@ -316,7 +317,20 @@ resize(struct ioc_store *s, size_t cap)
     s->mask = cap - 1;
     s->bloom = bl;
     s->bloom_mask = nb - 1;
+    s->bloom_ok = false;
     return 0;
+}
+
+void
+ioc_store_seal(struct ioc_store *s)
+{
+    if (s->bloom_ok)
+        return;
+    memset(s->bloom, 0, (s->bloom_mask + 1) * sizeof(uint64_t));
+    for (size_t i = 0; i <= s->mask; i++)
+        if (s->slots[i].h)
+            bloom_add(s->bloom, s->bloom_mask, s->slots[i].h);
+    s->bloom_ok = true;
 }
 
 static int
@@ -733,7 +747,7 @@ ioc_store_add(struct ioc_store *s, enum ioc_type t, int kind, const char *value,
     sl->h = h;
     sl->off = off;
     sl->meta = mi;
-    bloom_add(s->bloom, s->bloom_mask, h);
+    s->bloom_ok = false; /* filled in one pass at ioc_store_seal: one memory trip less per add */
     s->n++;
     s->n_type[t]++;
     if (t == IOC_IP) {
@@ -789,7 +803,7 @@ static bool
 lookup(const struct ioc_store *s, const struct key *k, int64_t now_us, struct ioc_hit *hit)
 {
     uint64_t h = key_hash(k);
-    if (!bloom_maybe(s, h))
+    if (s->bloom_ok && !bloom_maybe(s, h))
         return false;
     const struct slot *sl = probe(s, k, h);
     if (sl->h == 0 || !valid_at(&s->metas[sl->meta], now_us))

@@ -24,8 +24,9 @@
 // default port dropped and the host in lower case. AE titles and HL7 applications are kept as
 // given, leading and trailing spaces removed.
 //
-// Thread safety: building (ioc_store_add) is single-threaded; a finished store is read-only and
-// may be matched from any number of threads at once. Reloading builds a new store and swaps it.
+// Thread safety: building (ioc_store_add, ioc_store_seal) is single-threaded; a finished store
+// is read-only and may be matched from any number of threads at once. Reloading builds a new store
+// and swaps it.
 #ifndef IASO_DETECT_IOC_H
 #define IASO_DETECT_IOC_H
 
@@ -115,6 +116,11 @@ int ioc_store_add(struct ioc_store *s, enum ioc_type t, int kind, const char *va
 /* Makes room for n more indicators at once, so a bulk load does not grow the table step by step
  * (each step moves every slot). 0, or IASO_E_NOMEM (the store is unchanged). */
 int ioc_store_reserve(struct ioc_store *s, size_t n);
+
+/* Finishes a store after loading: fills the filter that lets lookups of values not in the store
+ * (nearly all of them) end without a trip to memory. A store that is not sealed matches the same,
+ * only slower; adding to a sealed store unseals it. */
+void ioc_store_seal(struct ioc_store *s);
 
 /* A match: which indicator, and the value that matched as stored (e.g. the CIDR or the parent
  * domain), for the alert. */
