@@ -67,3 +67,46 @@ timefmt_eve(uint64_t ts_us, char *out, size_t out_len)
     memcpy(p, "+0000", 6);
     return TIMEFMT_EVE_LEN;
 }
+
+size_t
+timefmt_utc(uint64_t ts_us, char *out, size_t out_len)
+{
+    if (out_len < TIMEFMT_UTC_LEN + 1) {
+        if (out_len)
+            out[0] = 0;
+        return 0;
+    }
+    uint64_t secs = ts_us / 1000000;
+    if (secs > 253402300799ull) /* 9999-12-31T23:59:59Z */
+        secs = 253402300799ull;
+    unsigned sod = (unsigned)(secs % 86400);
+    int64_t y;
+    unsigned m, d;
+    civil_from_days((int64_t)(secs / 86400), &y, &m, &d);
+    char *p = digits(out, (unsigned)y, 4);
+    *p++ = '-';
+    p = digits(p, m, 2);
+    *p++ = '-';
+    p = digits(p, d, 2);
+    *p++ = 'T';
+    p = digits(p, sod / 3600, 2);
+    *p++ = ':';
+    p = digits(p, sod / 60 % 60, 2);
+    *p++ = ':';
+    p = digits(p, sod % 60, 2);
+    *p++ = 'Z';
+    *p = '\0';
+    return TIMEFMT_UTC_LEN;
+}
+
+/* The inverse of civil_from_days, with the same eras from 0000-03-01. */
+int64_t
+timefmt_days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}

@@ -5,6 +5,8 @@
 // the sensor merges in turn at its next save (see detect/baseline.h).
 #include "cli/cli.h"
 
+#include "base/timefmt.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -125,11 +127,9 @@ cmd_list(const char *path, bool pending_only)
     buf_release(&out);
     struct baseline_stats st;
     baseline_stats(b, &st);
-    char when[32] = "";
-    time_t t = (time_t)(st.learn_until_us / 1000000);
-    struct tm tm;
-    if (st.learn == BASELINE_LEARN_UNTIL && gmtime_r(&t, &tm))
-        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char when[TIMEFMT_UTC_LEN + 1] = "";
+    if (st.learn == BASELINE_LEARN_UNTIL)
+        timefmt_utc(st.learn_until_us, when, sizeof(when));
     printf("# %llu pairs (%llu pending, %llu removed); learning %s%s\n",
            (unsigned long long)st.n_pairs, (unsigned long long)st.n_pending,
            (unsigned long long)st.n_removed,

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/timefmt.h"
 #include "detect/ioc.h"
 
 static const char *const usage =
@@ -37,14 +38,10 @@ static const char *const usage =
 static void
 print_time(int64_t us, char *out, size_t len)
 {
-    if (us == 0) {
+    if (us <= 0)
         snprintf(out, len, "-");
-        return;
-    }
-    time_t t = (time_t)(us / 1000000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    else
+        timefmt_utc((uint64_t)us, out, len);
 }
 
 struct list_ctx {

@@ -23,6 +23,7 @@
 #include <xxhash.h>
 
 #include "base/parse.h"
+#include "base/timefmt.h"
 #include "proto/dicom.h"
 #include "proto/hl7.h"
 #include "proto/rdp.h"
@@ -412,69 +413,14 @@ baseline_free(struct baseline *b)
 
 /* ---- text: times, escapes, addresses ---- */
 
-/* Days since 1970-01-01 of a Gregorian date, and back (eras of 400 years from 0000-03-01). */
-static int64_t
-days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
-static void
-civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
-#define TIME_LEN 20                      /* "2026-11-23T10:00:00Z" */
+#define TIME_LEN TIMEFMT_UTC_LEN         /* "2026-11-23T10:00:00Z" */
 #define TIME_SECONDS_MAX 253402300799ull /* 9999-12-31T23:59:59Z */
-
-static char *
-digits(char *p, unsigned v, int width)
-{
-    for (int i = width - 1; i >= 0; i--) {
-        p[i] = (char)('0' + v % 10);
-        v /= 10;
-    }
-    return p + width;
-}
 
 /* Whole seconds: the file keeps no more, so a save, load and save give the same bytes. */
 static void
 time_format(uint64_t ts_us, char out[TIME_LEN + 1])
 {
-    uint64_t s = ts_us / 1000000;
-    if (s > TIME_SECONDS_MAX)
-        s = TIME_SECONDS_MAX;
-    int64_t y;
-    unsigned mo, d;
-    civil_from_days((int64_t)(s / 86400), &y, &mo, &d);
-    unsigned sod = (unsigned)(s % 86400);
-    char *p = digits(out, (unsigned)y, 4);
-    *p++ = '-';
-    p = digits(p, mo, 2);
-    *p++ = '-';
-    p = digits(p, d, 2);
-    *p++ = 'T';
-    p = digits(p, sod / 3600, 2);
-    *p++ = ':';
-    p = digits(p, sod / 60 % 60, 2);
-    *p++ = ':';
-    p = digits(p, sod % 60, 2);
-    *p++ = 'Z';
-    *p = '\0';
+    timefmt_utc(ts_us, out, TIME_LEN + 1);
 }
 
 static int
@@ -512,7 +458,7 @@ time_parse(const char *s, size_t len, uint64_t *out)
     if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
         (mo == 2 && d == 29 && !leap) || h > 23 || mi > 59 || se > 59)
         return -1;
-    int64_t days = days_from_civil(y, mo, d);
+    int64_t days = timefmt_days_from_civil(y, mo, d);
     *out = ((uint64_t)days * 86400 + (uint64_t)h * 3600 + (uint64_t)mi * 60 + se) * 1000000;
     return 0;
 }

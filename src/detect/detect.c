@@ -13,6 +13,7 @@
 #include <xxhash.h>
 
 #include "base/log.h"
+#include "base/timefmt.h"
 #include "proto/dicom.h"
 #include "proto/dns.h"
 #include "proto/filehash.h"
@@ -407,11 +408,8 @@ detect_poll(struct detect *d)
 static void
 json_time(struct jsonw *w, int64_t us)
 {
-    time_t t = (time_t)(us / 1000000);
-    struct tm tm;
-    char s[32];
-    gmtime_r(&t, &tm);
-    strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char s[TIMEFMT_UTC_LEN + 1];
+    timefmt_utc(us > 0 ? (uint64_t)us : 0, s, sizeof(s));
     jsonw_str(w, s);
 }
 

@@ -33,6 +33,8 @@
 
 #include <jansson.h>
 
+#include "base/timefmt.h"
+
 /* The largest file read: as much as the store's value arena can hold, so a larger file could
  * not load anyway. */
 #define IOC_FILE_MAX ((size_t)4 << 30)
@@ -137,18 +139,6 @@ digits(const char *s, size_t len, size_t *i, int n, int *out)
     return true;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
-static int64_t
-days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 static int
 days_in_month(int y, int m)
 {
@@ -245,8 +235,8 @@ ioc_parse_time(const char *s, size_t len, int64_t *out_us)
         if (i != len)
             return IASO_E_FORMAT;
     }
-    int64_t t =
-        days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + sec - offset_s;
+    int64_t t = timefmt_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + (int64_t)h * 3600 +
+                (int64_t)mi * 60 + sec - offset_s;
     *out_us = t * 1000000 + frac;
     return 0;
 }

@@ -243,9 +243,28 @@ test_many(void **state)
     uint8_t a[16] = {10, 200, 0, 1};
     assert_false(ioc_match_ip(s, 4, a, 0, NULL));
     assert_false(ioc_match_domain(s, "host200000.example.net", 22, 0, NULL));
+    /* Sealed (the filter in front of the table filled): the same answers. */
+    ioc_store_seal(s);
+    for (int i = 0; i < 200000; i += 7) {
+        uint8_t b[16] = {10, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i};
+        assert_true(ioc_match_ip(s, 4, b, 0, NULL));
+        snprintf(v, sizeof(v), "host%d.example.net", i);
+        assert_true(ioc_match_domain(s, v, strlen(v), 0, NULL));
+    }
+    int false_hits = 0;
+    for (int i = 0; i < 100000; i++) {
+        snprintf(v, sizeof(v), "other%d.example.net", i);
+        false_hits += ioc_match_domain(s, v, strlen(v), 0, NULL);
+    }
+    assert_int_equal(false_hits, 0);
+    /* Adding after sealing: the new one matches at once. */
+    assert_int_equal(add(s, IOC_DOMAIN, 0, "late.example.net"), 1);
+    assert_true(ioc_match_domain(s, "late.example.net", 16, 0, NULL));
+    ioc_store_seal(s);
+    assert_true(ioc_match_domain(s, "late.example.net", 16, 0, NULL));
     struct ioc_store_stats st;
     ioc_store_stats(s, &st);
-    assert_int_equal(st.n_indicators, 400000);
+    assert_int_equal(st.n_indicators, 400001);
     /* one metadata record shared by all, and a small footprint per indicator */
     assert_int_equal(st.n_meta, 1);
     assert_true(st.mem_bytes / st.n_indicators < 80);
