@@ -145,6 +145,71 @@ opt_parse(const struct opt_def *defs, size_t n_defs, void *cfg, int argc, char *
     return 0;
 }
 
+/* Trims spaces and tabs at both ends of [*p, *e). */
+static void
+trim_span(char **p, char **e)
+{
+    while (*p < *e && (**p == ' ' || **p == '\t'))
+        (*p)++;
+    while (*e > *p && ((*e)[-1] == ' ' || (*e)[-1] == '\t' || (*e)[-1] == '\r'))
+        (*e)--;
+}
+
+int
+opt_parse_text(const struct opt_def *defs, size_t n_defs, void *cfg, const char *name, char *text,
+               struct errbuf *eb)
+{
+    unsigned line_no = 0;
+    for (char *line = text; line && *line;) {
+        char *nl = strchr(line, '\n');
+        char *end = nl ? nl : line + strlen(line);
+        char *next = nl ? nl + 1 : NULL;
+        line_no++;
+        char *p = line;
+        trim_span(&p, &end);
+        line = next;
+        if (p == end || *p == '#')
+            continue;
+        char *eq = memchr(p, '=', (size_t)(end - p));
+        char *key_end = eq ? eq : end;
+        char *val = eq ? eq + 1 : end;
+        char *val_end = end;
+        char *key = p;
+        trim_span(&key, &key_end);
+        trim_span(&val, &val_end);
+        if (val_end - val >= 2 && *val == '"' && val_end[-1] == '"') {
+            val++;
+            val_end--;
+        }
+        *key_end = '\0';
+        *val_end = '\0';
+        const struct opt_def *d = NULL;
+        for (size_t i = 0; i < n_defs && !d; i++)
+            if (strcmp(defs[i].name, key) == 0)
+                d = &defs[i];
+        if (!d)
+            return err_set(eb, IASO_E_USAGE, "%s: line %u: unknown option '%s'", name, line_no,
+                           key);
+        if (d->type == OPT_FLAG) {
+            if (!eq || strcmp(val, "true") == 0 || strcmp(val, "yes") == 0 || strcmp(val, "1") == 0)
+                *(bool *)((char *)cfg + d->offset) = true;
+            else if (!(strcmp(val, "false") == 0 || strcmp(val, "no") == 0 ||
+                       strcmp(val, "0") == 0))
+                return err_set(eb, IASO_E_USAGE, "%s: line %u: %s takes true or false", name,
+                               line_no, key);
+            continue;
+        }
+        if (!eq || *val == '\0')
+            return err_set(eb, IASO_E_USAGE, "%s: line %u: %s needs a value (%s = %s)", name,
+                           line_no, key, key, d->arg_name ? d->arg_name : "VALUE");
+        struct errbuf veb = {""};
+        int rc = set_value(d, cfg, val, &veb);
+        if (rc < 0)
+            return err_set(eb, rc, "%s: line %u: %s", name, line_no, veb.msg);
+    }
+    return 0;
+}
+
 void
 opt_release(const struct opt_def *defs, size_t n_defs, void *cfg)
 {

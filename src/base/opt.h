@@ -50,6 +50,15 @@ int opt_defaults(const struct opt_def *defs, size_t n_defs, void *cfg, struct er
 int opt_parse(const struct opt_def *defs, size_t n_defs, void *cfg, int argc, char **argv,
               int first, int *first_operand, struct errbuf *eb);
 
+/*
+ * Parses a configuration file's text, one option a line: `name = value` with the long option
+ * names (no "--"), `# comments`, blank lines; a flag alone or `= true`/`false`. Values may be
+ * quoted with "". The text is modified in place and the values point into it, so it must live as
+ * long as cfg. Errors name the file (`name`), the line and the option (IASO_E_USAGE).
+ */
+int opt_parse_text(const struct opt_def *defs, size_t n_defs, void *cfg, const char *name,
+                   char *text, struct errbuf *eb);
+
 /* Frees what opt_parse allocated (lists). */
 void opt_release(const struct opt_def *defs, size_t n_defs, void *cfg);
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // `iaso`: one binary, git-style subcommands. Only this folder prints and picks exit statuses;
 // the work is done by the libraries under src/.
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -198,6 +199,32 @@ on_hup(int sig)
     sensor_reload();
 }
 
+/* A whole text file, NUL-terminated, at most 1 MiB; NULL with a sentence in eb. */
+static char *
+read_text_file(const char *path, struct errbuf *eb)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        err_set(eb, IASO_E_IO, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = (size_t)1 << 20;
+    char *text = malloc(cap + 1);
+    size_t n = text ? fread(text, 1, cap + 1, f) : 0;
+    bool bad = ferror(f) != 0;
+    fclose(f);
+    if (!text || bad || n > cap) {
+        err_set(eb, IASO_E_IO, "%s: %s", path,
+                !text ? "out of memory"
+                : bad ? "cannot read"
+                      : "larger than 1 MiB");
+        free(text);
+        return NULL;
+    }
+    text[n] = '\0';
+    return text;
+}
+
 static int
 cmd_sensor(int argc, char **argv)
 {
@@ -214,6 +241,27 @@ cmd_sensor(int argc, char **argv)
         cfg.site_key = env_key;
     const char *default_key = cfg.site_key;
     int first_operand = argc;
+    /* A configuration file is read before the command line, which then wins. */
+    char *config_text = NULL;
+    for (int i = 2; i < argc; i++) {
+        const char *path = NULL;
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+            path = argv[i + 1];
+        else if (strncmp(argv[i], "--config=", 9) == 0)
+            path = argv[i] + 9;
+        else if (strcmp(argv[i], "--") == 0)
+            break;
+        if (!path)
+            continue;
+        free(config_text);
+        config_text = read_text_file(path, &eb);
+        if (!config_text ||
+            opt_parse_text(sensor_options, sensor_n_options, &cfg, path, config_text, &eb) < 0) {
+            fprintf(stderr, "iaso sensor: %s\n", eb.msg);
+            status = config_text ? EXIT_USAGE : 1;
+            goto out;
+        }
+    }
     if (opt_parse(sensor_options, sensor_n_options, &cfg, argc, argv, 2, &first_operand, &eb) < 0) {
         fprintf(stderr, "iaso sensor: %s\n(see `iaso sensor --help`)\n", eb.msg);
         status = EXIT_USAGE;
@@ -300,6 +348,7 @@ cmd_sensor(int argc, char **argv)
         print_stats(&stats);
 out:
     opt_release(sensor_options, sensor_n_options, &cfg);
+    free(config_text);
     return status;
 }
 

@@ -9,6 +9,11 @@
 #define DAY_MS (INT64_C(86400000))
 
 const struct opt_def sensor_options[] = {
+    {"config", 0, OPT_STRING, "FILE", 0, 0, NULL,
+     "Read options from FILE first: one `name = value` a line, with the long option names "
+     "(no --), `#` comments, flags as `name` or `name = true`. Options on the command line come "
+     "after and win; repeatable ones (read, indicators, threshold) add up.",
+     F(config_path)},
     {"read", 'r', OPT_LIST, "FILE", 0, 0, NULL,
      "Read packets from a pcap or pcapng file. Repeat to read several files as one stream, "
      "merged in timestamp order.",

@@ -27,6 +27,7 @@
 
 /* The sensor's configuration. Every field is declared in sensor_options (config.c). */
 struct sensor_config {
+    const char *config_path;
     struct opt_list read;
     const char *interface;
     const char *eve_path;

@@ -157,3 +157,19 @@ def test_baseline_learns_then_alerts(tmp_path):
     assert r.returncode == 0, r.stderr
     got = by_rule(run("attack-hl7-forged", ["--baseline", str(base)]))
     assert not [k for k in got if k.startswith("BASE_")], sorted(got)
+
+
+def test_thresholds_from_a_config_file(tmp_path):
+    """Thresholds (and any option) come from --config FILE; the command line wins over it."""
+    present("attack-portscan")
+    conf = tmp_path / "sensor.conf"
+    conf.write_text("# site A\nthreshold = scan_hosts=30\nthreshold = scan_ports=500\n")
+    got = by_rule(run("attack-portscan", ["--config", str(conf)]))
+    assert set(got) == {"SCAN_HOSTS"}, sorted(got)
+    # a later --threshold on the command line overrides the file's
+    got = by_rule(run("attack-portscan", ["--config", str(conf), "--threshold", "scan_ports=200"]))
+    assert set(got) == {"SCAN_HOSTS", "SCAN_PORTS"}, sorted(got)
+    conf.write_text("threshold = scan_hosts=30\nno_such_option = 1\n")
+    res = pc.run_sensor(pc.PCAP_DIR / "attack-portscan", ["--config", str(conf)])
+    assert res.returncode == 2
+    assert "line 2: unknown option 'no_such_option'" in res.stderr

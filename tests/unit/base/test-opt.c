@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "base/opt.h"
@@ -120,6 +121,62 @@ test_help(void **state)
     buf_release(&b);
 }
 
+static void
+test_config_text(void **state)
+{
+    (void)state;
+    struct cfg c;
+    struct errbuf eb = {""};
+    assert_int_equal(opt_defaults(defs, N_DEFS, &c, &eb), 0);
+    char text[] = "# the sensor at site A\n"
+                  "read = /tmp/a.pcap\r\n"
+                  "  read=\"/tmp/b c.pcap\"  \n"
+                  "\n"
+                  "stats\n"
+                  "workers = 4\n"
+                  "memcap = 64M\n"
+                  "timeout = 2m";
+    assert_int_equal(opt_parse_text(defs, N_DEFS, &c, "site.conf", text, &eb), 0);
+    assert_int_equal(c.read.n, 2);
+    assert_string_equal(c.read.items[0], "/tmp/a.pcap");
+    assert_string_equal(c.read.items[1], "/tmp/b c.pcap");
+    assert_true(c.stats);
+    assert_int_equal(c.workers, 4);
+    assert_int_equal(c.memcap, 64 << 20);
+    assert_int_equal(c.timeout_ms, 120000);
+    assert_string_equal(c.eve, "-");
+    /* The command line comes after and wins; lists add up. */
+    const char *argv[] = {"iaso", "sensor", "-w", "2", "-r", "x.pcap"};
+    int first;
+    assert_int_equal(opt_parse(defs, N_DEFS, &c, 6, (char **)argv, 2, &first, &eb), 0);
+    assert_int_equal(c.workers, 2);
+    assert_int_equal(c.read.n, 3);
+    opt_release(defs, N_DEFS, &c);
+
+    char off[] = "stats = false\n";
+    assert_int_equal(opt_defaults(defs, N_DEFS, &c, &eb), 0);
+    assert_int_equal(opt_parse_text(defs, N_DEFS, &c, "f", off, &eb), 0);
+    assert_false(c.stats);
+
+    struct {
+        const char *text, *msg;
+    } bad[] = {
+        {"\n\nnope = 1\n", "f: line 3: unknown option 'nope'"},
+        {"workers = 99\n", "f: line 1: --workers 99: out of range (1 to 64)"},
+        {"workers\n", "f: line 1: workers needs a value (workers = N)"},
+        {"stats = maybe\n", "f: line 1: stats takes true or false"},
+        {"memcap = lots\n", "f: line 1: --memcap lots: expected a size such as 4096, 64K or 2G"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char buf[128];
+        snprintf(buf, sizeof(buf), "%s", bad[i].text);
+        assert_int_equal(opt_defaults(defs, N_DEFS, &c, &eb), 0);
+        assert_int_equal(opt_parse_text(defs, N_DEFS, &c, "f", buf, &eb), IASO_E_USAGE);
+        assert_string_equal(eb.msg, bad[i].msg);
+        opt_release(defs, N_DEFS, &c);
+    }
+}
+
 int
 main(void)
 {
@@ -127,6 +184,7 @@ main(void)
         cmocka_unit_test(test_defaults_and_values),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_help),
+        cmocka_unit_test(test_config_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
