@@ -243,13 +243,13 @@ cmd_sensor(int argc, char **argv)
     int first_operand = argc;
     /* A configuration file is read before the command line, which then wins. */
     char *config_text = NULL;
-    for (int i = 2; i < argc; i++) {
-        const char *path = NULL;
-        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+    for (int i = 2; i < argc && argv[i]; i++) {
+        const char *arg = argv[i], *path = NULL;
+        if (strcmp(arg, "--config") == 0 && i + 1 < argc)
             path = argv[i + 1];
-        else if (strncmp(argv[i], "--config=", 9) == 0)
-            path = argv[i] + 9;
-        else if (strcmp(argv[i], "--") == 0)
+        else if (strncmp(arg, "--config=", 9) == 0)
+            path = arg + 9;
+        else if (strcmp(arg, "--") == 0)
             break;
         if (!path)
             continue;

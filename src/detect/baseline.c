@@ -1338,10 +1338,13 @@ event_pair(const struct flow *f, const struct proto_event *ev, struct seen *s)
         k->kind = BASELINE_DICOM;
         set_host(k, 0, f, client);
         set_host(k, 1, f, server);
-        k->str[0] = a->calling_ae;
-        k->len[0] = cut(strnlen(a->calling_ae, sizeof(a->calling_ae)));
-        k->str[1] = a->called_ae;
-        k->len[1] = cut(strnlen(a->called_ae, sizeof(a->called_ae)));
+        /* The titles the client asked with, not the AC's echo of them. */
+        const char *calling = a->request_calling_ae ? a->request_calling_ae : a->calling_ae;
+        const char *called = a->request_called_ae ? a->request_called_ae : a->called_ae;
+        k->str[0] = calling;
+        k->len[0] = cut(strnlen(calling, DICOM_AE_MAX));
+        k->str[1] = called;
+        k->len[1] = cut(strnlen(called, DICOM_AE_MAX));
         return true;
     }
     if (ev->proto == PROTO_DICOM && ev->kind == DICOM_EVENT_DIMSE && ev->dir == PROTO_TOSERVER) {

@@ -611,6 +611,10 @@ associate_parse(struct dicom_flow *f, const struct proto_ctx *ctx, int dir, uint
             memcpy(f->assoc.called_ae, a.called_ae, sizeof(a.called_ae));
         }
         f->assoc.accepted = true;
+        /* The titles of the request this answers: the AC's own are echoes the standard says
+         * are not to be checked, so some implementations send anything there. */
+        a.request_calling_ae = f->assoc.calling_ae;
+        a.request_called_ae = f->assoc.called_ae;
         for (uint32_t i = 0; i < a.n_contexts; i++) {
             const struct dicom_pctx *pc = &f->pctx[i];
             f->ts_of_pc[pc->id] =

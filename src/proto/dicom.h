@@ -120,6 +120,11 @@ struct dicom_associate {
     uint16_t protocol_version;
     char calling_ae[DICOM_AE_MAX]; /* spaces trimmed */
     char called_ae[DICOM_AE_MAX];
+    /* AC: the calling and called AE titles of the request it accepts (the AC's own fields are
+     * echoes that receivers must not check, and some senders fill them with anything); for a
+     * capture that starts at the AC, the AC's own. NULL in an RQ. */
+    const char *request_calling_ae;
+    const char *request_called_ae;
     struct bytes application_context;
     uint32_t n_contexts;
     const struct dicom_pctx *contexts; /* borrowed */

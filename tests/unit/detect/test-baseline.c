@@ -184,6 +184,33 @@ text_of(struct baseline *b, unsigned flags)
 
 /* ---- learning and alerts ---- */
 
+/* An AC whose echoed titles differ from the request's: the pair is the request's. */
+static void
+test_ac_echo_not_trusted(void **state)
+{
+    (void)state;
+    struct record r = {0};
+    struct alert_gate *g = gate_new(&r);
+    struct baseline_config c = {.learn = true};
+    struct baseline *b = baseline_open(NULL, &c, NULL);
+    struct flow ct = flow4(5, 9, 104);
+    struct dicom_associate a;
+    memset(&a, 0, sizeof(a));
+    a.pdu_type = DICOM_PDU_ASSOCIATE_AC;
+    snprintf(a.calling_ae, sizeof(a.calling_ae), "ANY");
+    snprintf(a.called_ae, sizeof(a.called_ae), "ANYTHING");
+    a.request_calling_ae = "CT01";
+    a.request_called_ae = "PACS";
+    struct proto_event ev = {PROTO_DICOM, DICOM_EVENT_ASSOCIATE_AC, PROTO_TOCLIENT, T0, &a};
+    baseline_event(b, g, &ct, &ev);
+    char *t = text_of(b, BASELINE_FORMAT_NO_HEADER);
+    assert_non_null(strstr(t, "learned\tdicom\t10.0.0.5\tCT01\t10.0.0.9\tPACS\t"));
+    assert_null(strstr(t, "ANYTHING"));
+    free(t);
+    baseline_free(b);
+    free(g);
+}
+
 static void
 test_learn_flag_is_silent(void **state)
 {
@@ -842,6 +869,7 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ac_echo_not_trusted),
         cmocka_unit_test(test_learn_flag_is_silent),
         cmocka_unit_test(test_auto_learn_then_alert_once),
         cmocka_unit_test(test_no_auto_learn_on_existing_file),
