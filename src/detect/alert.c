@@ -16,18 +16,34 @@ alert_gate_init(struct alert_gate *g, const struct alert_gate_config *cfg, alert
     g->user = user;
 }
 
-/* A repeat of an alert written for the same flow, rule and subject? Remembers this one. The
- * memory is direct-mapped: a later alert that lands in the same slot pushes the older out, so a
- * repeat long after can be written again, which the rate limit still bounds. */
+/* The address of the alert's source. */
+static const uint8_t *
+source_addr(const struct alert *a)
+{
+    const struct flow *f = a->flow;
+    int side = a->src_side == FLOW_TOSERVER ? f->client : !f->client;
+    return f->key.addr[side].b;
+}
+
+/* A repeat of an alert written for the same flow (or source, within the window), rule and
+ * subject? Remembers this one. The memory is direct-mapped: a later alert that lands in the same
+ * slot pushes the older out, so a repeat long after can be written again, which the rate limit
+ * still bounds. */
 static bool
 seen_before(struct alert_gate *g, const struct alert *a)
 {
-    uint64_t in[3] = {a->flow ? a->flow->id : 0, (uint64_t)a->rule, a->subject};
+    uint64_t in[5] = {0, 0, (uint64_t)a->rule, a->subject, a->per_source};
+    if (a->per_source && a->flow)
+        memcpy(in, source_addr(a), 16);
+    else
+        in[0] = a->flow ? a->flow->id : 0;
     uint64_t h = XXH3_64bits(in, sizeof(in)) | 1; /* never 0, which marks an empty slot */
-    uint64_t *slot = &g->seen[h % ALERT_SEEN_SLOTS];
-    if (*slot == h)
+    struct alert_seen *slot = &g->seen[h % ALERT_SEEN_SLOTS];
+    if (slot->h == h &&
+        (!a->per_source || (a->ts_us >= slot->ts && a->ts_us - slot->ts < g->cfg.window_us)))
         return true;
-    *slot = h;
+    slot->h = h;
+    slot->ts = a->ts_us;
     return false;
 }
 
@@ -39,8 +55,7 @@ over_rate(struct alert_gate *g, const struct alert *a)
     if (g->cfg.burst == 0 || !a->flow)
         return false;
     const struct flow *f = a->flow;
-    int side = a->src_side == FLOW_TOSERVER ? f->client : !f->client;
-    const uint8_t *addr = f->key.addr[side].b;
+    const uint8_t *addr = source_addr(a);
     uint64_t h = XXH3_64bits(addr, 16) ^ f->key.ip_version;
     struct alert_source *s = &g->sources[h % ALERT_SOURCE_SLOTS];
     if (s->ip_version != f->key.ip_version || memcmp(s->addr, addr, 16) != 0 ||

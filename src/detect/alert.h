@@ -31,6 +31,9 @@ struct alert {
     const char *app_proto;      /* NULL: none */
     alert_evidence_fn evidence; /* NULL: no evidence */
     const void *evidence_arg;
+    bool per_source; /* deduplicate per source address, rule and subject for the rate window,
+                        rather than per flow: a host asking for a listed name in a hundred DNS
+                        flows raises one alert a window, not a hundred */
 };
 
 typedef void (*alert_out_fn)(void *user, const struct alert *a);
@@ -49,6 +52,11 @@ struct alert_stats {
     uint64_t n_ratelimited;        /* dropped by the per-source rate limit */
 };
 
+struct alert_seen {
+    uint64_t h;  /* hash of (flow id or source, rule, subject); 0 empty */
+    uint64_t ts; /* when it was written, for the per-source ones */
+};
+
 struct alert_source {
     uint8_t addr[16];
     uint8_t ip_version;
@@ -60,7 +68,7 @@ struct alert_gate {
     struct alert_gate_config cfg;
     alert_out_fn out;
     void *user;
-    uint64_t seen[ALERT_SEEN_SLOTS]; /* hashes of (flow id, rule, subject); 0 empty */
+    struct alert_seen seen[ALERT_SEEN_SLOTS];
     struct alert_source sources[ALERT_SOURCE_SLOTS];
     struct alert_stats stats;
 };
@@ -68,8 +76,9 @@ struct alert_gate {
 void alert_gate_init(struct alert_gate *g, const struct alert_gate_config *cfg, alert_out_fn out,
                      void *user);
 
-/* Passes the alert to the output unless it repeats one already written for the same flow, rule
- * and subject, or its source is over its rate. Returns true when it was written. */
+/* Passes the alert to the output unless it repeats one already written for the same flow (or,
+ * with per_source, the same source within the window), rule and subject, or its source is over
+ * its rate. Returns true when it was written. */
 bool alert_raise(struct alert_gate *g, const struct alert *a);
 
 /* The ATT&CK ids of a rule, one at a time: call with *pos = 0 until it returns false. */

@@ -475,7 +475,8 @@ ioc_alert(struct detect_worker *dw, enum rule_id rule, const struct flow *f, int
                       XXH3_64bits(hit->value, strlen(hit->value)) ^ hit->type,
                       app,
                       detect_ioc_evidence,
-                      &e};
+                      &e,
+                      true};
     alert_raise(&dw->gate, &a);
 }
 

@@ -88,8 +88,9 @@ def test_each_type_matches(tmp_path, case, rows, sid, field, value):
     assert a["alert"]["severity"] in (1, 2, 3)
     # the alert names its flow, and the flow is in the output
     assert any(e["event_type"] == "flow" and e["flow_id"] == a["flow_id"] for e in events)
-    # one alert per flow and indicator, whatever the number of events that name it
-    keys = [(x["flow_id"], x["evidence"]["indicator"]["value"]) for x in got]
+    # one alert per source and indicator in the window, whatever the number of events and flows
+    # that name it
+    keys = [(x["src_ip"], x["evidence"]["indicator"]["value"]) for x in got]
     assert len(keys) == len(set(keys))
     # nothing else alerts
     assert not [x for x in alerts(events) if x["alert"]["signature_id"] != sid], \

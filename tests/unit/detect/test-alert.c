@@ -44,7 +44,7 @@ test_dedup(void **state)
     alert_gate_init(&g, &cfg, out, NULL);
     n_out = 0;
     struct flow f1 = make_flow(1, 1), f2 = make_flow(2, 1);
-    struct alert a = {RULE_SCAN_PORTS, &f1, FLOW_TOSERVER, 1000, 0, NULL, NULL, NULL};
+    struct alert a = {RULE_SCAN_PORTS, &f1, FLOW_TOSERVER, 1000, 0, NULL, NULL, NULL, false};
     assert_true(alert_raise(&g, &a));
     assert_false(alert_raise(&g, &a)); /* same flow, rule, subject */
     a.subject = 7;
@@ -57,6 +57,34 @@ test_dedup(void **state)
     assert_int_equal(g.stats.n_dedup, 1);
     assert_int_equal(g.stats.n_raised[RULE_SCAN_PORTS], 2);
     assert_int_equal(g.stats.n_raised[RULE_SCAN_HOSTS], 2);
+}
+
+/* Indicator alerts: one per source, rule and subject a window, whatever the flows. */
+static void
+test_dedup_per_source(void **state)
+{
+    (void)state;
+    static struct alert_gate g;
+    struct alert_gate_config cfg = {0, 60000000};
+    alert_gate_init(&g, &cfg, out, NULL);
+    n_out = 0;
+    struct flow f[5];
+    for (int i = 0; i < 5; i++)
+        f[i] = make_flow((uint64_t)i + 1, 1); /* five flows of one client */
+    struct flow other = make_flow(9, 2);
+    for (int i = 0; i < 5; i++) {
+        struct alert a = {
+            RULE_IOC_DOMAIN, &f[i], FLOW_TOSERVER, 1000000, 42, NULL, NULL, NULL, true};
+        alert_raise(&g, &a);
+    }
+    assert_int_equal(n_out, 1);
+    assert_int_equal(g.stats.n_dedup, 4);
+    struct alert b = {RULE_IOC_DOMAIN, &other, FLOW_TOSERVER, 1000000, 42, NULL, NULL, NULL, true};
+    assert_true(alert_raise(&g, &b)); /* another source */
+    struct alert c = {RULE_IOC_DOMAIN, &f[0], FLOW_TOSERVER, 1000000, 43, NULL, NULL, NULL, true};
+    assert_true(alert_raise(&g, &c)); /* another indicator */
+    struct alert d = {RULE_IOC_DOMAIN, &f[1], FLOW_TOSERVER, 61000001, 42, NULL, NULL, NULL, true};
+    assert_true(alert_raise(&g, &d)); /* the next window */
 }
 
 static void
@@ -72,19 +100,19 @@ test_rate_limit(void **state)
         f[i] = make_flow((uint64_t)i + 1, 1);
     struct flow other = make_flow(100, 2);
     for (int i = 0; i < 10; i++) {
-        struct alert a = {RULE_SCAN_PORTS, &f[i], FLOW_TOSERVER, 1000, 0, NULL, NULL, NULL};
+        struct alert a = {RULE_SCAN_PORTS, &f[i], FLOW_TOSERVER, 1000, 0, NULL, NULL, NULL, false};
         alert_raise(&g, &a);
     }
     assert_int_equal(n_out, 3);
     assert_int_equal(g.stats.n_ratelimited, 7);
     /* another source has its own budget */
-    struct alert b = {RULE_SCAN_PORTS, &other, FLOW_TOSERVER, 1000, 0, NULL, NULL, NULL};
+    struct alert b = {RULE_SCAN_PORTS, &other, FLOW_TOSERVER, 1000, 0, NULL, NULL, NULL, false};
     assert_true(alert_raise(&g, &b));
     /* the source is the server when src_side says so: 10.0.0.200 is fresh */
-    struct alert c = {RULE_SCAN_HOSTS, &f[0], FLOW_TOCLIENT, 1000, 0, NULL, NULL, NULL};
+    struct alert c = {RULE_SCAN_HOSTS, &f[0], FLOW_TOCLIENT, 1000, 0, NULL, NULL, NULL, false};
     assert_true(alert_raise(&g, &c));
     /* a new window: the first source may alert again */
-    struct alert d = {RULE_SCAN_HOSTS, &f[1], FLOW_TOSERVER, 2000001, 0, NULL, NULL, NULL};
+    struct alert d = {RULE_SCAN_HOSTS, &f[1], FLOW_TOSERVER, 2000001, 0, NULL, NULL, NULL, false};
     assert_true(alert_raise(&g, &d));
 }
 
@@ -119,6 +147,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dedup),
+        cmocka_unit_test(test_dedup_per_source),
         cmocka_unit_test(test_rate_limit),
         cmocka_unit_test(test_rules),
     };
