@@ -616,7 +616,7 @@ event_indicators(struct detect_worker *dw, const struct flow *f, const struct pr
         }
         break;
     case PROTO_HL7:
-        if (ev->kind == HL7_EVENT_MESSAGE) {
+        if (ev->kind == HL7_EVENT_MESSAGE && ioc_store_has(s, IOC_HL7_APP)) {
             const struct hl7_message *m = ev->data;
             char v[2 * HL7_STR_MAX + 2];
             const struct hl7_hd *sa = &m->sending_application, *sf = &m->sending_facility;

@@ -932,6 +932,12 @@ ioc_match(const struct ioc_store *s, enum ioc_type t, const char *value, size_t 
     return lookup(s, &k, now_us, hit);
 }
 
+bool
+ioc_store_has(const struct ioc_store *s, enum ioc_type t)
+{
+    return s && (unsigned)t < IOC_TYPE_COUNT && s->n_type[t] > 0;
+}
+
 void
 ioc_hit_meta(const struct ioc_store *s, const struct ioc_hit *hit, struct ioc_meta *m)
 {

@@ -148,6 +148,9 @@ bool ioc_match_url(const struct ioc_store *s, const char *host, size_t host_len,
 bool ioc_match(const struct ioc_store *s, enum ioc_type t, const char *value, size_t len,
                int64_t now_us, struct ioc_hit *hit);
 
+/* Whether the store holds any indicator of type t: lets a caller skip building a lookup key. */
+bool ioc_store_has(const struct ioc_store *s, enum ioc_type t);
+
 /* The metadata of a hit; its strings live as long as the store. */
 void ioc_hit_meta(const struct ioc_store *s, const struct ioc_hit *hit, struct ioc_meta *m);
 
