@@ -12,4 +12,7 @@ int cmd_sensor_baseline(int argc, char **argv);
 /* `iaso indicators check PATH...`. argv[1] is "indicators". */
 int cmd_indicators(int argc, char **argv);
 
+/* `iaso centre ...`. argv[1] is "centre". */
+int cmd_centre(int argc, char **argv);
+
 #endif

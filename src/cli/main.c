@@ -26,6 +26,8 @@ static const char *const top_usage =
     "commands:\n"
     "  sensor     read a mirror port or capture files; decode, track flows, raise alerts,\n"
     "             write EVE JSON\n"
+    "  centre     the centre: serve the API and UI where hospitals report incidents, and\n"
+    "             manage organisations, users and tokens\n"
     "  indicators check threat indicator files (CSV, STIX 2.1, MISP) before loading them\n"
     "  version    print the version\n"
     "  help       show this help, or `iaso help <command>` for one command\n";
@@ -367,6 +369,8 @@ main(int argc, char **argv)
             return cmd_sensor_baseline(argc, argv);
         return cmd_sensor(argc, argv);
     }
+    if (strcmp(cmd, "centre") == 0)
+        return cmd_centre(argc, argv);
     if (strcmp(cmd, "indicators") == 0)
         return cmd_indicators(argc, argv);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
