@@ -32,13 +32,18 @@ class PgServer:
     """One PostgreSQL for a whole test session; each centre gets a fresh database in it."""
 
     def __init__(self):
+        self.dir = None
+        self.n = 0
+        # tests/run starts one PostgreSQL for every test; reuse it when it is there.
+        if os.environ.get("IASO_TEST_PG_URL"):
+            self.url = os.environ["IASO_TEST_PG_URL"]
+            return
         self.dir = tempfile.mkdtemp(prefix="iaso-pg-")
         p = subprocess.run([str(ROOT / "tests/pgserver"), "start", self.dir],
                            capture_output=True, text=True, timeout=120)
         if p.returncode != 0:
             raise RuntimeError("tests/pgserver start failed: " + p.stderr)
         self.url = p.stdout.strip().splitlines()[-1]
-        self.n = 0
 
     def new_db(self):
         self.n += 1
@@ -49,6 +54,8 @@ class PgServer:
             if "/" in self.url.split("@")[-1] else self.url + "/" + name
 
     def stop(self):
+        if not self.dir:
+            return
         subprocess.run([str(ROOT / "tests/pgserver"), "stop", self.dir], capture_output=True,
                        timeout=120)
         subprocess.run(["rm", "-rf", self.dir])

@@ -319,3 +319,30 @@ def test_unauthenticated_requests(centre):
     assert Client(centre.base).request("GET", "/api/v1/me",
                                        headers={"Authorization": "Basic eDp5"}).status == 401
     json.dumps(None)
+
+
+def test_https_with_secure_cookies(tmp_path):
+    """--tls-cert/--tls-key serve HTTPS, and the session cookie is then Secure. (The refusal of
+    TLS 1.0 and 1.1 is tested in tests/unit/centre/test-http.c with curl.)"""
+    import ssl
+    import urllib.request
+    from centre import Centre
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    c = Centre(str(tmp_path / "tls.db"))
+    c.start("--tls-cert", str(cert), "--tls-key", str(key))
+    try:
+        assert c.base.startswith("https://")
+        ctx = ssl.create_default_context(cafile=str(cert))
+        ctx.check_hostname = False
+        req = urllib.request.Request(c.base + "/api/v1/auth/login", method="POST",
+                                     data=json.dumps({"email": "admin@csirt.example",
+                                                      "password": PASSWORD}).encode(),
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, context=ctx, timeout=10) as r:
+            assert r.status == 200
+            assert "; Secure" in r.headers["Set-Cookie"]
+    finally:
+        c.cleanup()
