@@ -50,7 +50,7 @@ struct centre_cli {
 
 #define O(f) offsetof(struct centre_cli, f)
 static const struct opt_def serve_options[] = {
-    {"db", 0, OPT_STRING, "PATH|URL", 0, 0, "/var/lib/iaso/centre.db",
+    {"db", 0, OPT_STRING, "DB", 0, 0, "/var/lib/iaso/centre.db",
      "The database: a SQLite file (created if missing) or a PostgreSQL URI "
      "postgresql://user@host:port/dbname. Migrations run at start.",
      O(db)},
@@ -77,7 +77,7 @@ static const struct opt_def serve_options[] = {
 };
 
 static const struct opt_def admin_options[] = {
-    {"db", 0, OPT_STRING, "PATH|URL", 0, 0, "/var/lib/iaso/centre.db",
+    {"db", 0, OPT_STRING, "DB", 0, 0, "/var/lib/iaso/centre.db",
      "The database: a SQLite file or a PostgreSQL URI.", O(db)},
     {"name", 0, OPT_STRING, "TEXT", 0, 0, NULL, "Organisation, user or token name.", O(name)},
     {"kind", 0, OPT_STRING, "KIND", 0, 0, NULL,
