@@ -20,8 +20,8 @@
 
 const char *const accounts_org_kinds[] = {"hospital",  "clinic", "ambulance", "laboratory",
                                           "authority", "csirt",  "helper",    NULL};
-static const char *const role_choices[] = {"reporter", "analyst", "admin", "helper", "viewer",
-                                           NULL};
+static const char *const role_choices[] = {"reporter", "analyst", "admin",
+                                           "helper",   "viewer",  NULL};
 static const char *const token_kinds[] = {"api", "enrol", NULL};
 
 bool
@@ -142,9 +142,8 @@ accounts_user_create(struct api *a, int64_t org_id, const char *email, const cha
         return err_set(&a->eb, rc, "organisation %lld does not exist", (long long)org_id);
     if (rc != 0)
         return rc;
-    return audit_with(
-        a, "user.create", "user", *id,
-        audit_detail("email", json_string(email), "role", json_string(role)));
+    return audit_with(a, "user.create", "user", *id,
+                      audit_detail("email", json_string(email), "role", json_string(role)));
 }
 
 int
@@ -164,14 +163,16 @@ accounts_token_create(struct api *a, int64_t user_id, const char *kind, const ch
     auth_scopes_format(scopes, scope_text, sizeof(scope_text));
     snprintf(prefix, sizeof(prefix), "%.12s", token_out);
     struct store_val p[] = {
-        store_int(user_id),   store_text(kind),    store_text(name),
-        store_text(digest),   store_text(prefix),  store_text(scope_text),
-        store_int(a->now),    expires_at ? store_int(expires_at) : store_null(),
+        store_int(user_id), store_text(kind),
+        store_text(name),   store_text(digest),
+        store_text(prefix), store_text(scope_text),
+        store_int(a->now),  expires_at ? store_int(expires_at) : store_null(),
     };
-    int rc = store_query_int(a->db,
-                             "INSERT INTO tokens (user_id, kind, name, hash, prefix, scopes,"
-                             " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                             p, 8, id, &a->eb);
+    int rc =
+        store_query_int(a->db,
+                        "INSERT INTO tokens (user_id, kind, name, hash, prefix, scopes,"
+                        " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                        p, 8, id, &a->eb);
     if (rc == IASO_E_INVAL)
         return err_set(&a->eb, rc, "user %lld does not exist", (long long)user_id);
     if (rc != 0)
@@ -185,8 +186,9 @@ accounts_token_revoke(struct api *a, int64_t token_id)
 {
     int64_t changed = 0;
     struct store_val p[] = {store_int(a->now), store_int(token_id)};
-    int rc = store_exec(a->db, "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-                        p, 2, NULL, NULL, &changed, &a->eb);
+    int rc =
+        store_exec(a->db, "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", p,
+                   2, NULL, NULL, &changed, &a->eb);
     if (rc != 0)
         return rc;
     if (changed == 0)
@@ -213,8 +215,8 @@ accounts_user_set_password(struct api *a, int64_t user_id, const char *password)
         return err_set(&a->eb, IASO_E_NOTFOUND, "user %lld not found", (long long)user_id);
     /* a new password ends every session of that user */
     struct store_val q[] = {store_int(user_id)};
-    rc = store_exec(a->db, "DELETE FROM sessions WHERE user_id = ?", q, 1, NULL, NULL, NULL,
-                    &a->eb);
+    rc =
+        store_exec(a->db, "DELETE FROM sessions WHERE user_id = ?", q, 1, NULL, NULL, NULL, &a->eb);
     if (rc != 0)
         return rc;
     return api_audit(a, "user.password", "user", user_id, NULL);
@@ -445,8 +447,9 @@ static void
 set_session_cookie(struct api *a, const char *value, int64_t max_age)
 {
     char cookie[200];
-    snprintf(cookie, sizeof(cookie), "iaso_session=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld%s",
-             value, (long long)max_age, a->c->secure_cookies ? "; Secure" : "");
+    snprintf(cookie, sizeof(cookie),
+             "iaso_session=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld%s", value,
+             (long long)max_age, a->c->secure_cookies ? "; Secure" : "");
     http_resp_header(a->resp, "Set-Cookie", cookie);
 }
 
@@ -494,8 +497,8 @@ login(struct api *a)
         char ra[24];
         snprintf(ra, sizeof(ra), "%lld", (long long)wait);
         http_resp_header(a->resp, "Retry-After", ra);
-        api_error(a, 429, "too_many_attempts",
-                  "too many failed logins; try again in %lld seconds", (long long)wait);
+        api_error(a, 429, "too_many_attempts", "too many failed logins; try again in %lld seconds",
+                  (long long)wait);
         json_decref(b);
         return;
     }
@@ -509,8 +512,8 @@ login(struct api *a)
         return;
     }
     pthread_once(&dummy_once, dummy_init);
-    bool ok = auth_password_verify(l.found ? l.hash : dummy_hash, password) && l.found &&
-              !l.disabled;
+    bool ok =
+        auth_password_verify(l.found ? l.hash : dummy_hash, password) && l.found && !l.disabled;
     sodium_memzero(l.hash, sizeof(l.hash));
     if (!ok) {
         auth_limiter_fail(a->c->limiter, a->req->peer, email, a->now);
@@ -528,9 +531,9 @@ login(struct api *a)
     auth_digest(session, digest);
     rc = store_begin(a->db, true, &a->eb);
     if (rc == 0) {
-        struct store_val q[] = {store_text(digest),  store_int(l.user_id), store_text(csrf),
-                                store_text(a->req->peer), store_int(a->now),
-                                store_int(a->now + AUTH_SESSION_TTL_S)};
+        struct store_val q[] = {store_text(digest), store_int(l.user_id),
+                                store_text(csrf),   store_text(a->req->peer),
+                                store_int(a->now),  store_int(a->now + AUTH_SESSION_TTL_S)};
         rc = store_exec(a->db,
                         "INSERT INTO sessions (hash, user_id, csrf, peer, created_at, expires_at)"
                         " VALUES (?, ?, ?, ?, ?, ?)",
@@ -538,13 +541,13 @@ login(struct api *a)
     }
     if (rc == 0) {
         struct store_val q[] = {store_int(a->now), store_int(l.user_id)};
-        rc = store_exec(a->db, "UPDATE users SET last_login_at = ? WHERE id = ?", q, 2, NULL,
-                        NULL, NULL, &a->eb);
+        rc = store_exec(a->db, "UPDATE users SET last_login_at = ? WHERE id = ?", q, 2, NULL, NULL,
+                        NULL, &a->eb);
     }
     if (rc == 0) {
         struct store_val q[] = {store_int(a->now)};
-        rc = store_exec(a->db, "DELETE FROM sessions WHERE expires_at <= ?", q, 1, NULL, NULL,
-                        NULL, &a->eb);
+        rc = store_exec(a->db, "DELETE FROM sessions WHERE expires_at <= ?", q, 1, NULL, NULL, NULL,
+                        &a->eb);
     }
     if (rc == 0)
         rc = auth_principal_load(a->db, l.user_id, &a->who, &a->eb);
@@ -745,11 +748,10 @@ org_update(struct api *a)
             continue;
         char sql[96];
         snprintf(sql, sizeof(sql), "UPDATE orgs SET %s = ? WHERE id = ?", cols[i]);
-        struct store_val p[] = {
-            json_is_integer(v) ? store_int(json_integer_value(v))
-            : json_is_null(v)  ? (i == 3 ? store_text("") : store_null())
-                               : store_text(json_string_value(v)),
-            store_int(id)};
+        struct store_val p[] = {json_is_integer(v) ? store_int(json_integer_value(v))
+                                : json_is_null(v)  ? (i == 3 ? store_text("") : store_null())
+                                                   : store_text(json_string_value(v)),
+                                store_int(id)};
         int64_t changed = 0;
         if (i == 4 && json_is_integer(v)) {
             int64_t n = 0;
@@ -822,10 +824,8 @@ users_list(struct api *a)
 }
 
 static const struct api_field user_fields[] = {
-    {"org_id", AF_INT, false, 1, INT64_MAX, NULL},
-    {"email", AF_STRING, true, 3, 254, NULL},
-    {"name", AF_STRING, true, 1, 200, NULL},
-    {"role", AF_ENUM, true, 0, 0, role_choices},
+    {"org_id", AF_INT, false, 1, INT64_MAX, NULL}, {"email", AF_STRING, true, 3, 254, NULL},
+    {"name", AF_STRING, true, 1, 200, NULL},       {"role", AF_ENUM, true, 0, 0, role_choices},
     {"password", AF_STRING, true, 12, 256, NULL},
 };
 
@@ -1035,8 +1035,8 @@ token_revoke(struct api *a)
     if (api_param_id(a, 0, &id) != 0)
         return;
     struct store_val p[] = {store_int(id)};
-    int rc = store_query_int(a->db, "SELECT user_id FROM tokens WHERE id = ?", p, 1, &owner,
-                             &a->eb);
+    int rc =
+        store_query_int(a->db, "SELECT user_id FROM tokens WHERE id = ?", p, 1, &owner, &a->eb);
     if (rc == IASO_E_NOTFOUND || (rc == 0 && owner != a->who.user_id && !api_is_centre_admin(a))) {
         api_not_found(a, "token");
         return;

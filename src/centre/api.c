@@ -95,8 +95,8 @@ api_time_parse(const char *s, int64_t *out)
 {
     int y, mo, d, h, mi, se;
     size_t len = strlen(s);
-    if (len < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') ||
-        s[13] != ':' || s[16] != ':')
+    if (len < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') || s[13] != ':' ||
+        s[16] != ':')
         return IASO_E_INVAL;
     if (digits(s, 4, &y) || digits(s + 5, 2, &mo) || digits(s + 8, 2, &d) ||
         digits(s + 11, 2, &h) || digits(s + 14, 2, &mi) || digits(s + 17, 2, &se))
@@ -122,7 +122,7 @@ api_time_parse(const char *s, int64_t *out)
         int oh, om;
         if (digits(p + 1, 2, &oh) || digits(p + 4, 2, &om) || oh > 23 || om > 59)
             return IASO_E_INVAL;
-        offset = (int64_t)oh * 3600 + om * 60;
+        offset = (int64_t)oh * 3600 + (int64_t)om * 60;
         if (*p == '-')
             offset = -offset;
     } else {
@@ -131,7 +131,7 @@ api_time_parse(const char *s, int64_t *out)
     if (se == 60)
         se = 59; /* a leap second is kept as the second before it */
     int64_t days = timefmt_days_from_civil(y, (unsigned)mo, (unsigned)d);
-    int64_t t = days * 86400 + (int64_t)h * 3600 + mi * 60 + se - offset;
+    int64_t t = days * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + se - offset;
     if (t < 0)
         return IASO_E_INVAL;
     *out = t;
@@ -191,8 +191,8 @@ field_check(const struct api_field *f, const json_t *v, char *msg, size_t msg_le
             return IASO_E_INVAL;
         }
         if (f->type == AF_STRING && ((int64_t)len < f->min || (int64_t)len > f->max)) {
-            snprintf(msg, msg_len, "field '%s' must be %lld to %lld bytes long (got %zu)",
-                     f->name, (long long)f->min, (long long)f->max, len);
+            snprintf(msg, msg_len, "field '%s' must be %lld to %lld bytes long (got %zu)", f->name,
+                     (long long)f->min, (long long)f->max, len);
             return IASO_E_INVAL;
         }
         if (f->type == AF_ENUM && !in_choices(f->choices, s)) {
@@ -296,8 +296,8 @@ field_check(const struct api_field *f, const json_t *v, char *msg, size_t msg_le
 }
 
 int
-api_fields_check(const json_t *obj, const struct api_field *fields, size_t n_fields,
-                 bool partial, char *msg, size_t msg_len)
+api_fields_check(const json_t *obj, const struct api_field *fields, size_t n_fields, bool partial,
+                 char *msg, size_t msg_len)
 {
     if (!json_is_object(obj)) {
         snprintf(msg, msg_len, "the body must be a JSON object");
@@ -340,8 +340,8 @@ api_body(struct api *a, const struct api_field *fields, size_t n_fields, bool pa
         return NULL;
     }
     json_error_t jerr;
-    json_t *obj = json_loadb((const char *)a->req->body, a->req->body_len,
-                             JSON_REJECT_DUPLICATES, &jerr);
+    json_t *obj =
+        json_loadb((const char *)a->req->body, a->req->body_len, JSON_REJECT_DUPLICATES, &jerr);
     if (!obj) {
         api_error(a, 400, "bad_json", "the body is not valid JSON: %s (line %d, column %d)",
                   jerr.text, jerr.line, jerr.column);
@@ -357,8 +357,7 @@ api_body(struct api *a, const struct api_field *fields, size_t n_fields, bool pa
 }
 
 int
-api_query_int(struct api *a, const char *name, int64_t def, int64_t min, int64_t max,
-              int64_t *out)
+api_query_int(struct api *a, const char *name, int64_t def, int64_t min, int64_t max, int64_t *out)
 {
     const char *s = http_req_query(a->req, name);
     if (!s) {

@@ -38,10 +38,10 @@ struct api {
 
 /* Access requirements a route declares; checked before the handler runs. */
 enum {
-    API_PUBLIC = 0,       /* no login needed */
-    API_READ = 1u << 0,   /* a logged-in user; tokens need the read scope */
-    API_WRITE = 1u << 1,  /* tokens need the write scope; sessions need the CSRF header */
-    API_ADMIN = 1u << 2,  /* tokens need the admin scope; the role must be admin */
+    API_PUBLIC = 0,      /* no login needed */
+    API_READ = 1u << 0,  /* a logged-in user; tokens need the read scope */
+    API_WRITE = 1u << 1, /* tokens need the write scope; sessions need the CSRF header */
+    API_ADMIN = 1u << 2, /* tokens need the admin scope; the role must be admin */
 };
 
 typedef void (*api_handler_fn)(struct api *a);
@@ -72,8 +72,8 @@ void api_forbidden(struct api *a, const char *why);
 /* ---- request bodies ---- */
 
 enum api_field_type {
-    AF_STRING,   /* text; min/max are lengths in bytes */
-    AF_INT,      /* integer; min/max bounds */
+    AF_STRING, /* text; min/max are lengths in bytes */
+    AF_INT,    /* integer; min/max bounds */
     AF_BOOL,
     AF_TIME,     /* RFC 3339 UTC text ("2026-11-23T10:00:00Z"); stored as Unix seconds */
     AF_ENUM,     /* text, one of `choices` (NULL-terminated) */

@@ -90,7 +90,8 @@ auth_password_hash(const char *password, char *out, size_t out_len, struct errbu
     if (out_len < crypto_pwhash_STRBYTES)
         return err_set(eb, IASO_E_INVAL, "password hash buffer too small");
     if (crypto_pwhash_str_alg(out, password, len, crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                              crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13) != 0)
+                              crypto_pwhash_MEMLIMIT_INTERACTIVE,
+                              crypto_pwhash_ALG_ARGON2ID13) != 0)
         return err_set(eb, IASO_E_NOMEM, "not enough memory to hash the password");
     return 0;
 }
@@ -106,7 +107,7 @@ auth_token_new(char out[AUTH_TOKEN_LEN + 1])
 {
     unsigned char raw[32];
     randombytes_buf(raw, sizeof(raw));
-    memcpy(out, "iaso_", 5);
+    out[0] = 'i', out[1] = 'a', out[2] = 's', out[3] = 'o', out[4] = '_';
     sodium_bin2base64(out + 5, AUTH_TOKEN_LEN + 1 - 5, raw, sizeof(raw),
                       sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     sodium_memzero(raw, sizeof(raw));
@@ -160,8 +161,7 @@ principal_row(void *ctx, const struct store_row *row)
     return 0;
 }
 
-#define PRINCIPAL_COLS                                                                             \
-    "u.id, u.org_id, u.role, u.email, u.disabled, o.kind, o.is_operator"
+#define PRINCIPAL_COLS "u.id, u.org_id, u.role, u.email, u.disabled, o.kind, o.is_operator"
 
 static int
 principal_query(struct store_conn *db, const char *sql, const struct store_val *params,
@@ -230,7 +230,7 @@ auth_principal_from_session(struct store_conn *db, const char *session, int64_t 
 /* The limiter: a fixed table of counters keyed by a hash of "a:" + address or "u:" + account.
  * Collisions only make two keys share a budget, which errs on the safe side. */
 #define LIMITER_SLOTS 4096
-#define LIMITER_WINDOW_S (15 * 60)
+#define LIMITER_WINDOW_S ((int64_t)15 * 60)
 #define LIMITER_PER_PEER 10
 #define LIMITER_PER_ACCOUNT 5
 

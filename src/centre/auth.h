@@ -30,7 +30,7 @@ enum {
 
 #define AUTH_TOKEN_LEN 48      /* "iaso_" + 43 base64url characters of 32 random bytes */
 #define AUTH_DIGEST_HEX_LEN 64 /* SHA-256 in hex */
-#define AUTH_SESSION_TTL_S (12 * 3600)
+#define AUTH_SESSION_TTL_S ((int64_t)12 * 3600)
 
 /* The user a request runs as. */
 struct principal {

@@ -35,7 +35,7 @@ is_safe_method(const char *m)
 
 /* The joined API table, index-aligned with the HTTP table after the system routes. */
 struct route_table {
-    const struct api_route **api; /* NULL for system routes */
+    struct api_route *api; /* copies; zeroed for system routes */
     struct http_route *http;
     size_t n;
 };
@@ -49,7 +49,7 @@ static void
 api_dispatch(void *app, struct http_req *req, struct http_resp *resp)
 {
     struct centre_full *cf = app;
-    const struct api_route *r = cf->routes.api[req->route];
+    const struct api_route *r = &cf->routes.api[req->route];
     struct api a = {.c = &cf->c, .req = req, .resp = resp, .now = centre_now(&cf->c)};
     int rc = store_conn_get(cf->c.store, &a.db, &a.eb);
     if (rc != 0) {
@@ -69,8 +69,7 @@ api_dispatch(void *app, struct http_req *req, struct http_resp *resp)
             goto out;
         } else {
             http_resp_header(resp, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
-            api_error(&a, 401, "unauthenticated",
-                      "the API token is unknown, expired or revoked");
+            api_error(&a, 401, "unauthenticated", "the API token is unknown, expired or revoked");
             goto out;
         }
     } else if (auth) {
@@ -165,9 +164,12 @@ mime_of(const char *path)
     static const struct {
         const char *ext, *type;
     } types[] = {
-        {".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
-        {".css", "text/css; charset=utf-8"},   {".svg", "image/svg+xml"},
-        {".json", "application/json"},         {".png", "image/png"},
+        {".html", "text/html; charset=utf-8"},
+        {".js", "text/javascript; charset=utf-8"},
+        {".css", "text/css; charset=utf-8"},
+        {".svg", "image/svg+xml"},
+        {".json", "application/json"},
+        {".png", "image/png"},
         {".ico", "image/x-icon"},
     };
     const char *dot = strrchr(path, '.');
@@ -227,7 +229,7 @@ routes_build(struct route_table *t)
     size_t n = n_sys;
     for (size_t i = 0; i < sizeof(mods) / sizeof(mods[0]); i++)
         n += mods[i].n;
-    t->api = calloc(n, sizeof(*t->api));
+    t->api = calloc(n, sizeof(struct api_route));
     t->http = calloc(n, sizeof(*t->http));
     if (!t->api || !t->http)
         return IASO_E_NOMEM;
@@ -237,7 +239,7 @@ routes_build(struct route_table *t)
     for (size_t m = 0; m < sizeof(mods) / sizeof(mods[0]); m++) {
         for (size_t i = 0; i < mods[m].n; i++) {
             const struct api_route *r = &mods[m].r[i];
-            t->api[k] = r;
+            t->api[k] = *r;
             t->http[k] = (struct http_route){r->method, r->pattern, api_dispatch, r->name};
             k++;
         }

@@ -12,13 +12,13 @@
 #include "centre/api.h"
 
 struct centre_config {
-    const char *db;        /* SQLite path or postgresql:// URI */
-    const char *listen;    /* "127.0.0.1:8080" */
-    const char *tls_cert;  /* PEM; with tls_key serves HTTPS */
+    const char *db;       /* SQLite path or postgresql:// URI */
+    const char *listen;   /* "127.0.0.1:8080" */
+    const char *tls_cert; /* PEM; with tls_key serves HTTPS */
     const char *tls_key;
-    int64_t threads;       /* HTTP worker threads */
-    int64_t db_conns;      /* store pool size */
-    int64_t body_max;      /* request body cap, bytes */
+    int64_t threads;  /* HTTP worker threads */
+    int64_t db_conns; /* store pool size */
+    int64_t body_max; /* request body cap, bytes */
 };
 
 /* Opens the store (migrating it), starts serving. Returns 0 and sets *out, or a negative code

@@ -91,16 +91,16 @@ static const struct opt_def admin_options[] = {
     {"org", 0, OPT_INT, "ID", 0, INT64_MAX, "0", "Organisation id.", O(org)},
     {"email", 0, OPT_STRING, "ADDR", 0, 0, NULL, "The user's email address (the login name).",
      O(email)},
-    {"role", 0, OPT_STRING, "ROLE", 0, 0, NULL,
-     "reporter, analyst, admin, helper or viewer.", O(role)},
+    {"role", 0, OPT_STRING, "ROLE", 0, 0, NULL, "reporter, analyst, admin, helper or viewer.",
+     O(role)},
     {"password-file", 0, OPT_STRING, "FILE", 0, 0, NULL,
      "Read the password from the first line of FILE (- for standard input). Without it a "
      "random password is made and printed once.",
      O(password_file)},
     {"id", 0, OPT_INT, "ID", 0, INT64_MAX, "0", "The user or token id to act on.", O(id)},
     {"user", 0, OPT_INT, "ID", 0, INT64_MAX, "0", "The user a token belongs to.", O(user)},
-    {"scopes", 0, OPT_STRING, "LIST", 0, 0, "read", "Token scopes: read, write, admin, comma-separated.",
-     O(scopes)},
+    {"scopes", 0, OPT_STRING, "LIST", 0, 0, "read",
+     "Token scopes: read, write, admin, comma-separated.", O(scopes)},
     {"expires", 0, OPT_DURATION, "DURATION", 0, INT64_MAX, "0",
      "Token lifetime (e.g. 90d); 0 for none.", O(expires)},
     {"limit", 0, OPT_INT, "N", 1, 100000, "50", "Lines to show (audit).", O(limit)},
@@ -340,8 +340,9 @@ cmd_init(struct centre_cli *cfg)
     rc = store_query_int(ad.a.db, "SELECT COUNT(*) FROM orgs WHERE is_operator = 1", NULL, 0, &n,
                          &ad.a.eb);
     if (rc == 0 && n > 0) {
-        fprintf(stderr, "iaso centre init: %s is initialised already; use `iaso centre user add` "
-                        "to add admins\n",
+        fprintf(stderr,
+                "iaso centre init: %s is initialised already; use `iaso centre user add` "
+                "to add admins\n",
                 cfg->db);
         admin_close(&ad);
         return 1;
@@ -472,8 +473,8 @@ cmd_user(struct centre_cli *cfg, const char *verb, struct admin *ad)
         int64_t id = 0;
         rc = store_begin(ad->a.db, true, &ad->a.eb);
         if (rc == 0)
-            rc = accounts_user_create(&ad->a, cfg->org, cfg->email, cfg->name, cfg->role,
-                                      password, &id);
+            rc = accounts_user_create(&ad->a, cfg->org, cfg->email, cfg->name, cfg->role, password,
+                                      &id);
         if (admin_finish(ad, rc, "user add") != 0) {
             sodium_memzero(password, sizeof(password));
             return 1;
@@ -508,7 +509,9 @@ cmd_user(struct centre_cli *cfg, const char *verb, struct admin *ad)
         printf("password: %s   (shown once)\n", password);
     else
         printf("user %lld: %s\n", (long long)cfg->id,
-               passwd ? "password changed" : disable ? "disabled" : "enabled");
+               passwd    ? "password changed"
+               : disable ? "disabled"
+                         : "enabled");
     sodium_memzero(password, sizeof(password));
     return 0;
 }
@@ -559,8 +562,8 @@ cmd_token(struct centre_cli *cfg, const char *verb, struct admin *ad)
                                    scopes, expires, token, &id);
     if (admin_finish(ad, rc, "token create") != 0)
         return 1;
-    printf("token %lld for user %lld (%s): %s\n", (long long)id, (long long)cfg->user,
-           cfg->scopes, token);
+    printf("token %lld for user %lld (%s): %s\n", (long long)id, (long long)cfg->user, cfg->scopes,
+           token);
     sodium_memzero(token, sizeof(token));
     return 0;
 }
@@ -577,8 +580,8 @@ cmd_centre(int argc, char **argv)
     if (strcmp(cmd, "serve") == 0)
         return serve(argc, argv);
 
-    bool has_verb = strcmp(cmd, "org") == 0 || strcmp(cmd, "user") == 0 ||
-                    strcmp(cmd, "token") == 0;
+    bool has_verb =
+        strcmp(cmd, "org") == 0 || strcmp(cmd, "user") == 0 || strcmp(cmd, "token") == 0;
     if (!has_verb && strcmp(cmd, "init") != 0 && strcmp(cmd, "audit") != 0) {
         fprintf(stderr, "iaso centre: unknown command '%s'\n\n%s", cmd, centre_usage);
         return 2;
