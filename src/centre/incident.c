@@ -8,10 +8,12 @@
 // (times as RFC 3339 text). Create builds a state from defaults and the body; PATCH builds one
 // from the row and applies the body; both check the state as a whole and write it back.
 //
-// Each handler for /incidents/{id}/... starts with incident_open(), which reads the row through
-// the visibility condition (404 when the caller may not see it) and works out what the caller
-// may do with it (struct access). Writes open the transaction first and read the row inside
-// it, then update it with "WHERE version = ?" so a concurrent change is a 409, never lost.
+// Each handler for /incidents/{id}/... starts with read_open() or write_open(), which read the
+// row through the visibility condition (404 when the caller may not see it) and work out what
+// the caller may do with it (struct access). Writes open the transaction first and read the row
+// inside it, then update it with "WHERE version = ?" so a concurrent change is a 409, never lost.
+// Checks go in this order: the incident (404), the caller's right (403), the body (400/415),
+// the incident's state (409); nothing is written before the last check has passed.
 //
 // The next NIS2 deadline (stage and due time) is kept in the row (nis2_next_stage,
 // nis2_next_due_at), recomputed with nis2_clock() by every write that changes a fact it depends
@@ -221,6 +223,13 @@ incident_status_parse(const char *s, enum incident_status *out)
         return IASO_E_INVAL;
     *out = (enum incident_status)i;
     return 0;
+}
+
+/* A stored TLP rank as its name; anything out of range as RED, the safe side. */
+static const char *
+tlp_name(int64_t rank)
+{
+    return api_tlp_names[rank >= TLP_CLEAR && rank <= TLP_RED ? rank : TLP_RED];
 }
 
 bool
@@ -1066,9 +1075,7 @@ incident_json(const struct incident *inc, const struct access *acc, json_t *shar
     json_object_set_new(o, "title", json_string(inc->title));
     json_object_set_new(o, "summary", json_string(inc->summary));
     json_object_set_new(o, "status", json_string(incident_status_name(inc->status)));
-    json_object_set_new(
-        o, "tlp",
-        json_string(api_tlp_names[inc->tlp >= 0 && inc->tlp <= TLP_RED ? inc->tlp : TLP_RED]));
+    json_object_set_new(o, "tlp", json_string(tlp_name(inc->tlp)));
     json_object_set_new(o, "nis2", json_boolean(inc->nis2));
     json_object_set_new(o, "country", json_string(inc->country));
     json_object_set_new(o, "region", json_string(inc->region));
@@ -1158,9 +1165,7 @@ incident_state(const struct incident *inc)
     json_t *s = json_object();
     json_object_set_new(s, "title", json_string(inc->title));
     json_object_set_new(s, "summary", json_string(inc->summary));
-    json_object_set_new(
-        s, "tlp",
-        json_string(api_tlp_names[inc->tlp >= 0 && inc->tlp <= TLP_RED ? inc->tlp : TLP_RED]));
+    json_object_set_new(s, "tlp", json_string(tlp_name(inc->tlp)));
     json_object_set_new(s, "nis2", json_boolean(inc->nis2));
     json_object_set_new(s, "country", json_string(inc->country));
     json_object_set_new(s, "region", json_string(inc->region));
@@ -1611,8 +1616,7 @@ summary_row(void *ctx, const struct store_row *row)
     json_object_set_new(o, "kind", json_string(col_text(row, 1)));
     json_object_set_new(o, "title", json_string(col_text(row, 2)));
     json_object_set_new(o, "status", json_string(col_text(row, 3)));
-    json_object_set_new(o, "tlp",
-                        json_string(api_tlp_names[tlp >= 0 && tlp <= TLP_RED ? tlp : TLP_RED]));
+    json_object_set_new(o, "tlp", json_string(tlp_name(tlp)));
     json_object_set_new(o, "org", org_json(col_int(row, 5), col_text(row, 6)));
     json_object_set_new(o, "country", json_string(col_text(row, 7)));
     json_object_set_new(o, "created_at", api_time_json(col_int(row, 8)));
@@ -1637,6 +1641,7 @@ bad_query(struct api *a, const char *name, const char *want)
 }
 
 #define LIST_PARAMS_MAX (INCIDENT_VIS_N + 16)
+#define INCIDENT_DUE_HOURS_MAX 8784 /* ?due=: a leap year of hours */
 
 /* Adds " AND <cond>" with one parameter. */
 static int
@@ -1696,7 +1701,7 @@ incidents_list(struct api *a)
     int64_t org_id, nis2, due_h;
     if (api_query_int(a, "org_id", 0, 1, INT64_MAX, &org_id) != 0 ||
         api_query_int(a, "nis2", -1, 0, 1, &nis2) != 0 ||
-        api_query_int(a, "due", -1, 0, 24 * 366, &due_h) != 0)
+        api_query_int(a, "due", -1, 0, INCIDENT_DUE_HOURS_MAX, &due_h) != 0)
         goto out;
     if (org_id > 0 && rc == 0)
         rc = filter_add(&sql, p, &n, "i.org_id = ?", store_int(org_id));
@@ -1782,7 +1787,7 @@ shares_check(struct api *a, const json_t *ids, int64_t tlp)
         api_error(a, 400, "bad_field",
                   "field 'shared_with': a TLP:%s incident cannot be shared, since shares give "
                   "access up to TLP:AMBER; lower the TLP or share nothing",
-                  api_tlp_names[tlp]);
+                  tlp_name(tlp));
         return -1;
     }
     size_t i;
@@ -1924,7 +1929,7 @@ incident_create(struct api *a)
     if (rc == 0)
         rc = event_add(a, id, "create",
                        obj3("kind", json_string(incident_kind_name(kind)), "tlp",
-                            json_string(api_tlp_names[cols.tlp]), "status",
+                            json_string(tlp_name(cols.tlp)), "status",
                             json_string(incident_status_name(INCIDENT_REPORTED))),
                        NULL);
     size_t i;
@@ -1937,11 +1942,12 @@ incident_create(struct api *a)
     if (rc == 0)
         rc = audit(a, "incident.create", id,
                    obj3("kind", json_string(incident_kind_name(kind)), "tlp",
-                        json_string(api_tlp_names[cols.tlp]), "shared_with",
+                        json_string(tlp_name(cols.tlp)), "shared_with",
                         json_deep_copy(shares ? shares : json_null())));
-    if (rc == 0)
-        rc = store_commit(a->db, &a->eb);
-    in_tx = false;
+    if (rc == 0) {
+        rc = store_commit(a->db, &a->eb); /* rolled back when it fails */
+        in_tx = false;
+    }
     if (rc != 0) {
         api_store_error(a, rc);
         goto out;
@@ -2076,9 +2082,10 @@ incident_patch(struct api *a)
     if (rc == 0)
         rc = audit(a, "incident.update", inc.id,
                    obj3("fields", json_deep_copy(changed), NULL, NULL, NULL, NULL));
-    if (rc == 0)
-        rc = store_commit(a->db, &a->eb);
-    in_tx = false;
+    if (rc == 0) {
+        rc = store_commit(a->db, &a->eb); /* rolled back when it fails */
+        in_tx = false;
+    }
     if (rc != 0) {
         api_store_error(a, rc);
         goto out;
@@ -2189,9 +2196,10 @@ incident_status_set(struct api *a)
         rc = audit(a, "incident.status", inc.id,
                    obj3("from", json_string(incident_status_name(inc.status)), "to",
                         json_string(incident_status_name(to)), NULL, NULL));
-    if (rc == 0)
-        rc = store_commit(a->db, &a->eb);
-    in_tx = false;
+    if (rc == 0) {
+        rc = store_commit(a->db, &a->eb); /* rolled back when it fails */
+        in_tx = false;
+    }
     if (rc != 0) {
         api_store_error(a, rc);
         goto out;
@@ -2326,9 +2334,10 @@ comment_add(struct api *a)
     if (rc == 0)
         rc = audit(a, "incident.comment", inc.id,
                    obj3("event_id", json_integer(event_id), NULL, NULL, NULL, NULL));
-    if (rc == 0)
-        rc = store_commit(a->db, &a->eb);
-    in_tx = false;
+    if (rc == 0) {
+        rc = store_commit(a->db, &a->eb); /* rolled back when it fails */
+        in_tx = false;
+    }
     if (rc != 0) {
         api_store_error(a, rc);
         goto out;
@@ -2483,7 +2492,7 @@ attachment_add(struct api *a)
         goto out;
     }
     if (n >= INCIDENT_ATTACHMENTS_MAX) {
-        api_error(a, 409, "limit", "the incident has %d attachments, the most it may have",
+        api_error(a, 409, "conflict", "the incident has %d attachments, the most it may have",
                   INCIDENT_ATTACHMENTS_MAX);
         goto out;
     }
@@ -2509,9 +2518,10 @@ attachment_add(struct api *a)
         rc = audit(a, "incident.attachment", inc.id,
                    obj3("attachment_id", json_integer(aid), "size", json_integer((json_int_t)len),
                         "sha256", json_string(hex)));
-    if (rc == 0)
-        rc = store_commit(a->db, &a->eb);
-    in_tx = false;
+    if (rc == 0) {
+        rc = store_commit(a->db, &a->eb); /* rolled back when it fails */
+        in_tx = false;
+    }
     if (rc != 0) {
         api_store_error(a, rc);
         goto out;
@@ -2671,7 +2681,7 @@ share_add(struct api *a)
         api_error(a, 409, "conflict",
                   "the incident is TLP:%s and shares give access up to TLP:AMBER only; lower "
                   "its TLP first",
-                  api_tlp_names[inc.tlp <= TLP_RED ? inc.tlp : TLP_RED]);
+                  tlp_name(inc.tlp));
         goto out;
     }
     struct store_val po[] = {store_int(org)};
@@ -2695,7 +2705,7 @@ share_add(struct api *a)
         goto out;
     }
     if (n >= INCIDENT_SHARES_MAX) {
-        api_error(a, 409, "limit",
+        api_error(a, 409, "conflict",
                   "the incident is shared with %d organisations, the most it may be",
                   INCIDENT_SHARES_MAX);
         goto out;
@@ -2709,9 +2719,10 @@ share_add(struct api *a)
     if (rc == 0)
         rc = audit(a, "incident.share", inc.id,
                    obj3("org_id", json_integer(org), NULL, NULL, NULL, NULL));
-    if (rc == 0)
-        rc = store_commit(a->db, &a->eb);
-    in_tx = false;
+    if (rc == 0) {
+        rc = store_commit(a->db, &a->eb); /* rolled back when it fails */
+        in_tx = false;
+    }
     if (rc != 0) {
         api_store_error(a, rc);
         goto out;
@@ -2760,9 +2771,10 @@ share_delete(struct api *a)
     if (rc == 0)
         rc = audit(a, "incident.unshare", inc.id,
                    obj3("org_id", json_integer(org), NULL, NULL, NULL, NULL));
-    if (rc == 0)
-        rc = store_commit(a->db, &a->eb);
-    in_tx = false;
+    if (rc == 0) {
+        rc = store_commit(a->db, &a->eb); /* rolled back when it fails */
+        in_tx = false;
+    }
     if (rc != 0) {
         api_store_error(a, rc);
         goto out;
@@ -2810,12 +2822,12 @@ report_json(const struct report *r)
 }
 
 /* The latest sent report of a stage, NULL when none was sent. */
-static const struct report *
+static struct report *
 report_latest(const struct reports *rs, enum nis2_stage s)
 {
-    const struct report *best = NULL;
+    struct report *best = NULL;
     for (size_t i = 0; i < rs->n; i++) {
-        const struct report *r = &rs->r[i];
+        struct report *r = &rs->r[i];
         if (r->stage == s && r->sent_at > 0 &&
             (!best || r->sent_at > best->sent_at ||
              (r->sent_at == best->sent_at && r->id > best->id)))
@@ -2910,15 +2922,11 @@ export_build(struct api *a, const struct incident *inc, const struct access *acc
     if (!r)
         r = report_latest(&rs, s);
 
+    /* A draft stands where the clock stands now; a sent report against the deadline it
+     * answered, as its snapshot recorded it. */
     int64_t due = clock[s].due_at;
     enum nis2_status status = clock[s].status;
     enum nis2_basis basis = clock[s].basis;
-    if (r && nis2_stage_is_repeatable(s)) {
-        /* each repeatable report answers its own request, or none */
-        due = r->requested_at > 0 ? r->due_at : 0;
-        status = due > 0 && r->sent_at > due ? NIS2_SENT_LATE : NIS2_SENT;
-        basis = due > 0 ? NIS2_BASIS_REQUEST : NIS2_BASIS_NONE;
-    }
     json_t *content = NULL;
     if (r) {
         content = json_loads(r->content ? r->content : "{}", 0, NULL);
@@ -2926,10 +2934,20 @@ export_build(struct api *a, const struct incident *inc, const struct access *acc
             json_decref(content);
             content = json_object();
         }
+        const char *due_text = json_string_value(json_object_get(content, "due_at"));
+        if (!due_text || api_time_parse(due_text, &due) != 0)
+            due = 0;
+        basis = NIS2_BASIS_NONE;
+        for (int b = NIS2_BASIS_AWARE; b <= NIS2_BASIS_AWAITING_CLOSURE; b++) {
+            const char *name = json_string_value(json_object_get(content, "basis"));
+            if (name && strcmp(name, nis2_basis_name((enum nis2_basis)b)) == 0)
+                basis = (enum nis2_basis)b;
+        }
+        status = due > 0 && r->sent_at > due ? NIS2_SENT_LATE : NIS2_SENT;
     } else {
         json_t *pub = incident_public_json(inc, a->now);
         json_t *empty = json_object();
-        content = nis2_snapshot(s, pub, empty);
+        content = nis2_snapshot(s, due, basis, pub, empty);
         json_decref(pub);
         json_decref(empty);
     }
@@ -2943,9 +2961,7 @@ export_build(struct api *a, const struct incident *inc, const struct access *acc
     json_object_set_new(o, "draft", json_boolean(r == NULL));
     json_object_set_new(o, "incident_id", json_integer(inc->id));
     json_object_set_new(o, "report_id", r ? json_integer(r->id) : json_null());
-    json_object_set_new(
-        o, "tlp",
-        json_string(api_tlp_names[inc->tlp >= 0 && inc->tlp <= TLP_RED ? inc->tlp : TLP_RED]));
+    json_object_set_new(o, "tlp", json_string(tlp_name(inc->tlp)));
     json_object_set_new(o, "entity", org_json(inc->org_id, inc->org_name));
     json_object_set_new(o, "status", json_string(nis2_status_name(status)));
     json_object_set_new(o, "basis", basis_name ? json_string(basis_name) : json_null());
@@ -3021,10 +3037,29 @@ out:
     incident_release(&inc);
 }
 
+/* The deadline a sending answers: the request it fills, the stage's deadline, or, for a report
+ * of a repeatable stage nobody asked for, none (a progress report of an ongoing incident
+ * answers the final deadline). */
+static void
+sending_due(enum nis2_stage s, const struct report *req, const struct nis2_stage_clock *c,
+            int64_t *due, enum nis2_basis *basis)
+{
+    *due = 0;
+    *basis = NIS2_BASIS_NONE;
+    if (req) {
+        *due = req->due_at;
+        *basis = NIS2_BASIS_REQUEST;
+    } else if (!nis2_stage_is_repeatable(s) ||
+               (s == NIS2_PROGRESS && c->basis == NIS2_BASIS_ONGOING)) {
+        *due = c->due_at;
+        *basis = c->basis;
+    }
+}
+
 static void
 not_significant(struct api *a)
 {
-    api_error(a, 409, "not_significant",
+    api_error(a, 409, "conflict",
               "the incident is not marked as significant under NIS2; set \"nis2\": true (with "
               "aware_at) first");
 }
@@ -3074,22 +3109,9 @@ nis2_send(struct api *a)
         goto out;
     }
     if (rs.n >= INCIDENT_NIS2_REPORTS_MAX) {
-        api_error(a, 409, "limit", "the incident has %d NIS2 report records, the most it may have",
+        api_error(a, 409, "conflict",
+                  "the incident has %d NIS2 report records, the most it may have",
                   INCIDENT_NIS2_REPORTS_MAX);
-        goto out;
-    }
-    /* Lateness against the clock as it stood before this sending. */
-    struct nis2_facts f;
-    struct nis2_stage_clock clock[NIS2_STAGE_N];
-    facts_of(&inc, &rs, &f);
-    nis2_clock(&f, a->now, clock);
-    bool is_late = clock[s].due_at > 0 && clock[s].sent_at == 0 && a->now > clock[s].due_at;
-
-    pub = incident_public_json(&inc, a->now);
-    snap = nis2_snapshot(s, pub, body);
-    content = snap ? json_dumps(snap, JSON_COMPACT) : NULL;
-    if (!content) {
-        api_store_error(a, IASO_E_NOMEM);
         goto out;
     }
     /* A repeatable report answers the open request due first, if any. */
@@ -3099,6 +3121,23 @@ nis2_send(struct api *a)
         if (r->stage == s && r->sent_at == 0 && r->requested_at > 0 &&
             (!req || r->due_at < req->due_at))
             req = r;
+    }
+    /* The deadline it answers, by the clock as it stood before this sending. */
+    struct nis2_facts f;
+    struct nis2_stage_clock clock[NIS2_STAGE_N];
+    int64_t due;
+    enum nis2_basis basis;
+    facts_of(&inc, &rs, &f);
+    nis2_clock(&f, a->now, clock);
+    sending_due(s, req, &clock[s], &due, &basis);
+    bool is_late = due > 0 && a->now > due;
+
+    pub = incident_public_json(&inc, a->now);
+    snap = nis2_snapshot(s, due, basis, pub, body);
+    content = snap ? json_dumps(snap, JSON_COMPACT) : NULL;
+    if (!content) {
+        api_store_error(a, IASO_E_NOMEM);
+        goto out;
     }
     int64_t report_id = 0, n = 0;
     if (req) {
@@ -3135,9 +3174,10 @@ nis2_send(struct api *a)
         rc = audit(a, "incident.nis2_sent", inc.id,
                    obj3("stage", json_string(nis2_stage_name(s)), "report_id",
                         json_integer(report_id), NULL, NULL));
-    if (rc == 0)
-        rc = store_commit(a->db, &a->eb);
-    in_tx = false;
+    if (rc == 0) {
+        rc = store_commit(a->db, &a->eb); /* rolled back when it fails */
+        in_tx = false;
+    }
     if (rc == 0)
         rc = export_build(a, &inc, &acc, s, report_id, &doc);
     if (rc != 0) {
@@ -3192,7 +3232,7 @@ nis2_feedback(struct api *a)
         api_store_error(a, rc);
         goto out;
     }
-    struct report *r = (struct report *)report_latest(&rs, s);
+    struct report *r = report_latest(&rs, s);
     if (!r) {
         api_error(a, 409, "conflict", "no %s has been sent yet to give feedback on",
                   nis2_stage_title(s));
@@ -3214,9 +3254,10 @@ nis2_feedback(struct api *a)
         rc = audit(a, "incident.nis2_feedback", inc.id,
                    obj3("stage", json_string(nis2_stage_name(s)), "report_id", json_integer(r->id),
                         NULL, NULL));
-    if (rc == 0)
-        rc = store_commit(a->db, &a->eb);
-    in_tx = false;
+    if (rc == 0) {
+        rc = store_commit(a->db, &a->eb); /* rolled back when it fails */
+        in_tx = false;
+    }
     if (rc != 0) {
         api_store_error(a, rc);
         goto out;
@@ -3282,7 +3323,8 @@ nis2_request(struct api *a)
         goto out;
     }
     if (n >= INCIDENT_NIS2_REPORTS_MAX) {
-        api_error(a, 409, "limit", "the incident has %d NIS2 report records, the most it may have",
+        api_error(a, 409, "conflict",
+                  "the incident has %d NIS2 report records, the most it may have",
                   INCIDENT_NIS2_REPORTS_MAX);
         goto out;
     }
@@ -3307,18 +3349,15 @@ nis2_request(struct api *a)
         rc = audit(a, "incident.nis2_request", inc.id,
                    obj3("stage", json_string(nis2_stage_name(s)), "report_id",
                         json_integer(report_id), "due_at", api_time_json(due)));
-    if (rc == 0)
-        rc = store_commit(a->db, &a->eb);
-    in_tx = false;
+    if (rc == 0) {
+        rc = store_commit(a->db, &a->eb); /* rolled back when it fails */
+        in_tx = false;
+    }
     if (rc != 0) {
         api_store_error(a, rc);
         goto out;
     }
-    struct report r = {.id = report_id,
-                       .stage = s,
-                       .requested_at = a->now,
-                       .due_at = due,
-                       .sent_by_name = (char *)""};
+    struct report r = {.id = report_id, .stage = s, .requested_at = a->now, .due_at = due};
     api_send_json(a, 201, report_json(&r));
 out:
     if (in_tx)

@@ -404,7 +404,7 @@ static const struct question notification_questions[] = {
     {"severity", "Initial assessment: severity"},
     {"impact", "Initial assessment: impact"},
     {"initial_assessment", "Initial assessment of the incident"},
-    {"indicators_note", "Indicators of compromise"},
+    {"indicators_note", "Notes on the indicators of compromise"},
 };
 
 static const struct question intermediate_questions[] = {
@@ -502,7 +502,8 @@ copy_items(json_t *dst, const json_t *src, const struct incident_item *items, si
 }
 
 json_t *
-nis2_snapshot(enum nis2_stage s, const json_t *incident, const json_t *answers)
+nis2_snapshot(enum nis2_stage s, int64_t due_at, enum nis2_basis basis, const json_t *incident,
+              const json_t *answers)
 {
     if (!json_is_object(incident) || (unsigned)s >= NIS2_STAGE_N)
         return NULL;
@@ -527,7 +528,10 @@ nis2_snapshot(enum nis2_stage s, const json_t *incident, const json_t *answers)
         if (v && !json_is_null(v))
             json_object_set_new(rep, fields[i].name, json_deep_copy(v));
     }
+    const char *basis_name = nis2_basis_name(basis);
     json_object_set_new(doc, "stage", json_string(stage_names[s]));
+    json_object_set_new(doc, "due_at", time_json(due_at));
+    json_object_set_new(doc, "basis", basis_name ? json_string(basis_name) : json_null());
     json_object_set_new(doc, "incident", inc);
     json_object_set_new(doc, "report", rep);
     return doc;
@@ -654,12 +658,13 @@ html_flat(struct buf *out, const json_t *v)
 }
 
 /* Any value, opening containers two levels deep: {"patients": {"killed": 1}} prints as
- * "patients: killed: 1". Empty containers print as "not given". */
+ * "patients: killed: 1". Empty texts and containers print as "not given". */
 static int
 html_value(struct buf *out, const json_t *v)
 {
     if (!v || json_is_null(v) || (json_is_array(v) && json_array_size(v) == 0) ||
-        (json_is_object(v) && json_object_size(v) == 0))
+        (json_is_object(v) && json_object_size(v) == 0) ||
+        (json_is_string(v) && json_string_length(v) == 0))
         return none(out);
     int rc = 0;
     if (json_is_array(v)) {

@@ -36,11 +36,11 @@
 #include "base/buf.h"
 #include "centre/api.h"
 
-#define NIS2_EARLY_WARNING_S (24 * 3600)
-#define NIS2_NOTIFICATION_S (72 * 3600)
-#define NIS2_DUE_SOON_S (6 * 3600)         /* "due" within this much of the deadline */
-#define NIS2_REQUEST_DEFAULT_S (72 * 3600) /* a CSIRT request without a due time */
-#define NIS2_TEXT_MAX 10000                /* bytes of one free-text answer in a report */
+#define NIS2_EARLY_WARNING_S (INT64_C(24) * 3600)
+#define NIS2_NOTIFICATION_S (INT64_C(72) * 3600)
+#define NIS2_DUE_SOON_S (INT64_C(6) * 3600)         /* "due" within this much of the deadline */
+#define NIS2_REQUEST_DEFAULT_S (INT64_C(72) * 3600) /* a CSIRT request without a due time */
+#define NIS2_TEXT_MAX 10000                         /* bytes of one free-text answer in a report */
 
 /* In the order of the directive; the index of the clock's arrays. */
 enum nis2_stage {
@@ -140,15 +140,17 @@ json_t *nis2_clock_json(const struct nis2_stage_clock clock[NIS2_STAGE_N]);
 const struct api_field *nis2_stage_fields(enum nis2_stage s, size_t *n_fields);
 
 /*
- * The snapshot a sent report keeps (nis2_reports.content): {"stage", "incident": {...},
- * "report": {...}} where "incident" holds the incident's fields the directive's stages need
- * (kind, title, organisation, country, region, status, TLP, times, classification, vector,
- * care services disrupted, impact figures, cross-border; the indicators from the notification
- * on), picked from `incident` (the incident's JSON) and never a restricted field, and "report"
- * the stage's answers from `answers` (only the stage's fields). A new reference, NULL when out
- * of memory or when `incident` is not an object.
+ * The snapshot a sent report keeps (nis2_reports.content): {"stage", "due_at", "basis",
+ * "incident": {...}, "report": {...}}. "due_at" and "basis" are the deadline the sending answers
+ * (0 / NIS2_BASIS_NONE: none), so the record says forever whether it was on time. "incident"
+ * holds the incident's fields the directive's stages need (kind, title, organisation, country,
+ * region, status, TLP, times, classification, vector, care services disrupted, impact figures,
+ * cross-border; the indicators from the notification on), picked from `incident` (the incident's
+ * JSON) and never a restricted field; "report" the stage's answers from `answers` (only the
+ * stage's fields). A new reference, NULL when out of memory or `incident` is not an object.
  */
-json_t *nis2_snapshot(enum nis2_stage s, const json_t *incident, const json_t *answers);
+json_t *nis2_snapshot(enum nis2_stage s, int64_t due_at, enum nis2_basis basis,
+                      const json_t *incident, const json_t *answers);
 
 /*
  * Writes a standalone printable HTML page for one report export (the JSON that
