@@ -31,7 +31,7 @@ void
 api_send_json(struct api *a, int status, json_t *v)
 {
     buf_reset(&a->resp->body);
-    char *s = json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII);
+    char *s = json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15));
     json_decref(v);
     if (!s) {
         http_resp_error(a->resp, 500, "internal", "out of memory");
@@ -52,7 +52,33 @@ api_error(struct api *a, int status, const char *code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    http_resp_error(a->resp, status, code, "%s", msg);
+    /* Messages about a field say "field 'NAME'" (and "item N" for arrays): that convention is
+     * turned into members, so a form can put the message next to its input. */
+    const char *f = status == 400 ? strstr(msg, "field '") : NULL;
+    const char *end = f ? strchr(f + 7, '\'') : NULL;
+    json_t *jm = end ? json_string(msg) : NULL;
+    json_t *jf = end ? json_stringn(f + 7, (size_t)(end - f - 7)) : NULL;
+    if (!jm || !jf) { /* no field named, or a message cut inside a UTF-8 sequence */
+        json_decref(jm);
+        json_decref(jf);
+        http_resp_error(a->resp, status, code, "%s", msg);
+        return;
+    }
+    json_t *e = json_object();
+    json_object_set_new(e, "status", json_integer(status));
+    json_object_set_new(e, "code", json_string(code));
+    json_object_set_new(e, "message", jm);
+    json_object_set_new(e, "field", jf);
+    const char *item = strstr(end, "item ");
+    long long n = 0;
+    if (item && item[5] >= '0' && item[5] <= '9') {
+        for (const char *c = item + 5; *c >= '0' && *c <= '9' && n < 1000000; c++)
+            n = n * 10 + (*c - '0');
+        json_object_set_new(e, "item", json_integer(n));
+    }
+    json_t *out = json_object();
+    json_object_set_new(out, "error", e);
+    api_send_json(a, status, out);
 }
 
 void

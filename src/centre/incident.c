@@ -1066,6 +1066,15 @@ kind_fields_put(json_t *out, const struct incident *inc, bool with_restricted)
  * The incident as the API shows it to a caller with access `acc`; `shares` (taken, may be NULL)
  * is the list of organisations it is shared with, shown to those who manage it.
  */
+/* One step forward, or to closed from any open status, or closed -> responding (a reopening). */
+static bool
+status_step_ok(enum incident_status from, enum incident_status to)
+{
+    if (from == INCIDENT_CLOSED)
+        return to == INCIDENT_RESPONDING;
+    return to == INCIDENT_CLOSED || (int)to == (int)from + 1;
+}
+
 static json_t *
 incident_json(const struct incident *inc, const struct access *acc, json_t *shares, int64_t now)
 {
@@ -1102,6 +1111,14 @@ incident_json(const struct incident *inc, const struct access *acc, json_t *shar
     json_object_set_new(can, "nis2_report", json_boolean(acc->can_manage));
     json_object_set_new(can, "nis2_feedback", json_boolean(acc->is_csirt));
     json_object_set_new(can, "nis2_request", json_boolean(acc->is_csirt));
+    json_t *to = json_array();
+    for (int st = INCIDENT_REPORTED; st <= INCIDENT_CLOSED && acc->can_manage; st++) {
+        if ((enum incident_status)st != inc->status &&
+            status_step_ok(inc->status, (enum incident_status)st) &&
+            (inc->status != INCIDENT_CLOSED || acc->can_reopen))
+            json_array_append_new(to, json_string(incident_status_name((enum incident_status)st)));
+    }
+    json_object_set_new(can, "status_to", to);
     json_object_set_new(o, "can", can);
     return o;
 }
@@ -1684,12 +1701,29 @@ incidents_list(struct api *a)
         rc = filter_add(&sql, p, &n, "i.kind = ?", store_text(incident_kind_name(kind)));
     s = http_req_query(a->req, "status");
     enum incident_status status;
-    if (s && incident_status_parse(s, &status) != 0) {
-        bad_query(a, "status", "one of reported, triaged, responding, recovering, closed");
+    bool open_only = s && strcmp(s, "open") == 0;
+    if (s && !open_only && incident_status_parse(s, &status) != 0) {
+        bad_query(a, "status",
+                  "one of reported, triaged, responding, recovering, closed, or open "
+                  "(every status but closed)");
         goto out;
     }
-    if (s && rc == 0)
+    if (open_only && rc == 0)
+        rc = filter_add(&sql, p, &n, "i.status <> ?", store_text("closed"));
+    else if (s && rc == 0)
         rc = filter_add(&sql, p, &n, "i.status = ?", store_text(incident_status_name(status)));
+    /* scope: own (my organisation's reports) or constituency (the reports of the organisations
+     * my CSIRT coordinates); both narrow what visibility already allows */
+    s = http_req_query(a->req, "scope");
+    if (s && strcmp(s, "own") != 0 && strcmp(s, "constituency") != 0) {
+        bad_query(a, "scope", "own or constituency");
+        goto out;
+    }
+    if (s && strcmp(s, "own") == 0 && rc == 0)
+        rc = filter_add(&sql, p, &n, "i.org_id = ?", store_int(a->who.org_id));
+    else if (s && rc == 0)
+        rc = filter_add(&sql, p, &n, "i.org_id IN (SELECT id FROM orgs WHERE csirt_id = ?)",
+                        store_int(a->who.org_id));
     s = http_req_query(a->req, "tlp");
     enum tlp tlp;
     if (s && api_tlp_parse(s, &tlp) != 0) {
@@ -2107,17 +2141,8 @@ out:
 
 static const struct api_field status_fields[] = {
     {"status", AF_ENUM, true, 0, 0, status_names},
-    {"note", AF_STRING, false, 0, 2000, NULL},
+    {"note", AF_STRING, false, 0, 20000, NULL},
 };
-
-/* One step forward, or to closed from any open status, or closed -> responding (a reopening). */
-static bool
-status_step_ok(enum incident_status from, enum incident_status to)
-{
-    if (from == INCIDENT_CLOSED)
-        return to == INCIDENT_RESPONDING;
-    return to == INCIDENT_CLOSED || (int)to == (int)from + 1;
-}
 
 static void
 incident_status_set(struct api *a)

@@ -607,3 +607,35 @@ def test_progress_flow_and_report_id(centre):
     assert rep.post(f"/api/v1/incidents/{i}/nis2/final", body).status == 409
     html = rep.get(f"/api/v1/incidents/{i}/nis2/final/export?format=html").payload.decode()
     assert "Article 23(4)(d)" in html and "Root cause that is likely" in html
+
+
+def test_errors_name_the_field_and_lists_take_scopes(centre):
+    rep = centre.as_("a/reporter")
+    r = rep.post("/api/v1/incidents", cyber(downtime_hours=-1))
+    assert r.status == 400 and r.json()["error"]["field"] == "downtime_hours"
+    r = rep.post("/api/v1/incidents", cyber(indicators=[{"type": "ip", "value": "1.2.3.4"},
+                                                        {"type": "ip", "value": "1.2.3"}]))
+    e = r.json()["error"]
+    assert r.status == 400 and e["field"] == "indicators" and e["item"] == 1, e
+    assert "field" not in rep.post("/api/v1/incidents", raw=b"{").json()["error"]
+    # status=open and scope=own|constituency
+    iid = mk(centre, "b/reporter", title="scope probe", tlp="GREEN")
+    closed = mk(centre, "b/reporter", title="scope probe closed", tlp="GREEN")
+    assert centre.as_("b/reporter").post(f"/api/v1/incidents/{closed}/status",
+                                         {"status": "closed"}).status == 200
+    b = centre.as_("b/reporter")
+    open_ids = [i["id"] for i in b.get("/api/v1/incidents?status=open&limit=500").json()["items"]]
+    assert iid in open_ids and closed not in open_ids
+    own = b.get("/api/v1/incidents?scope=own&limit=500").json()["items"]
+    assert own and all(i["org"]["id"] == 3 for i in own)
+    const = centre.as_("csirt/analyst").get(
+        "/api/v1/incidents?scope=constituency&limit=500").json()["items"]
+    assert {i["org"]["id"] for i in const} <= {2, 3} and iid in [i["id"] for i in const]
+    assert b.get("/api/v1/incidents?scope=world").status == 400
+    # the allowed status changes come with the incident
+    can = b.get(f"/api/v1/incidents/{iid}").json()["can"]
+    assert can["status_to"] == ["triaged", "closed"]
+    assert centre.as_("b/viewer").get(f"/api/v1/incidents/{iid}").json()["can"]["status_to"] == []
+    # numbers come back as written
+    v = rep.post("/api/v1/incidents", violence(latitude=50.1, longitude=14.42)).json()
+    assert json.dumps(v["latitude"]) == "50.1" and json.dumps(v["longitude"]) == "14.42"
