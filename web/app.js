@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // The centre's browser UI: a hash router and the views. Everything comes from the JSON API
 // (/api/v1); nothing is built from HTML strings. Views: #/login, #/ (dashboard), #/incidents,
-// #/incidents/new, #/incidents/ID, #/admin/orgs, #/admin/users.
+// #/incidents/new, #/incidents/ID, #/tokens, #/admin/orgs, #/admin/users.
 import {h, api, qs, session, setUnauthenticatedHandler, time, until, tlpBadge, badge, field, select,
   errorBox, showError, form, need, go, flash, pending} from './lib.js';
 import {C, label} from './choices.js';
 import {reportView} from './report.js';
 import {incidentView} from './incident.js';
+import {tokensView} from './tokens.js';
 
 const main = document.getElementById('main');
 const statusEl = document.getElementById('status');
@@ -20,6 +21,7 @@ const routes = [
   [/^\/incidents$/, listView],
   [/^\/incidents\/new$/, reportView],
   [/^\/incidents\/(\d+)$/, incidentView],
+  [/^\/tokens$/, tokensView],
   [/^\/admin\/orgs$/, orgsView],
   [/^\/admin\/users$/, usersView],
 ];
@@ -179,57 +181,60 @@ function incidentsTable(items, caption) {
       h('td', {}, next(i.nis2_next)))))));
 }
 
+// A NIS2 deadline's state from a list item's nis2_next: late, due (within 6 hours, as the
+// server's clock says it), or pending.
+const nextState = (n, now) => (n.late ? 'late' : new Date(n.due_at) - now <= 6 * 3600e3 ? 'due' : 'pending');
+
 async function dashboardView(v) {
   const me = session.me;
   v.start('Dashboard');
-  const scope = me.is_csirt_staff ? `your constituency (${me.org.name})` : me.org.name;
-  v.main.append(h('p', {}, `Open incidents and NIS2 deadlines of ${scope}.`));
-  // Mine: my organisation's; a CSIRT's staff: its constituency's and its own. The list API takes
-  // one org_id and one status, so a CSIRT's view is filtered here, as is "not closed".
-  let mine = (i) => i.org && i.org.id === me.org_id;
-  if (me.is_csirt_staff) {
-    const {items: orgs} = await api('GET', '/orgs');
-    const ids = new Set(orgs.filter((o) => o.csirt_id === me.org_id || o.id === me.org_id).map((o) => o.id));
-    mine = (i) => i.org && ids.has(i.org.id);
-  }
-  const list = await api('GET', '/incidents' + qs({limit: 500, org_id: me.is_csirt_staff ? '' : me.org_id}));
+  const csirt = me.is_csirt_staff;
+  v.main.append(h('p', {}, `Open incidents and NIS2 deadlines of ${csirt ? `your constituency (${me.org.name})` : me.org.name}.`));
+  // The open incidents of my organisation (a CSIRT's staff: and of its constituency), newest
+  // first, one page of 500 each; the deadlines are their nis2_next. Only when there are more does
+  // a second query ask for those with a deadline (due within a year, or late), so none is missed.
+  const scopes = csirt ? ['constituency', 'own'] : ['own'];
+  const get = (extra) => Promise.all(scopes.map((scope) => api('GET', '/incidents' + qs({status: 'open', scope, limit: 500, ...extra}))));
+  const lists = await get({});
   if (v.stale()) return;
-  const open = list.items.filter((i) => i.status !== 'closed' && mine(i))
+  const open = lists.flatMap((l) => l.items)
     .sort((a, b) => (b.created_at || '').localeCompare(a.created_at || '') || b.id - a.id);
-  // each NIS2 incident's clock; a failing one does not hide the others
-  const clocks = await Promise.all(open.filter((i) => i.nis2).slice(0, 50).map((i) =>
-    api('GET', `/incidents/${i.id}/nis2`).then((c) => [i, c]).catch(() => [i, null])));
+  const more = lists.some((l) => l.next_after_id);
+  const withDeadline = more ? (await get({due: 8784})).flatMap((l) => l.items) : open;
   if (v.stale()) return;
-  const rows = [];
-  for (const [i, c] of clocks) {
-    for (const s of (c && c.stages) || []) {
-      if (['pending', 'due', 'late'].includes(s.status) && s.due_at) rows.push([i, s]);
-    }
-  }
-  rows.sort((a, b) => a[1].due_at.localeCompare(b[1].due_at));
+  const now = Date.now();
+  const rows = withDeadline.filter((i) => i.nis2_next && i.nis2_next.due_at)
+    .sort((a, b) => a.nis2_next.due_at.localeCompare(b.nis2_next.due_at));
   v.main.append(h('h2', {}, 'NIS2 deadlines'));
   v.main.append(rows.length ? h('div', {class: 'table-wrap'}, h('table', {id: 'deadlines'},
-    h('caption', {}, 'Reports not yet sent, soonest first'),
-    h('thead', {}, h('tr', {}, ['Incident', 'Report', 'Due', 'Time left', 'Status'].map((t) => h('th', {scope: 'col'}, t)))),
-    h('tbody', {}, rows.map(([i, s]) => h('tr', {},
-      h('td', {}, h('a', {href: `#/incidents/${i.id}`}, i.title)),
-      h('td', {}, label(C.nis2Stage, s.stage)),
-      h('td', {}, time(s.due_at)),
-      h('td', {}, until(s.due_at)),
-      h('td', {}, badge(s.status, label(C.nis2Status, s.status)))))))) : h('p', {}, 'No NIS2 report is outstanding.'));
+    h('caption', {}, 'The next report of each incident, soonest first'),
+    h('thead', {}, h('tr', {}, ['Incident', 'Next report', 'Due', 'Time left', 'Status'].map((t) => h('th', {scope: 'col'}, t)))),
+    h('tbody', {}, rows.map((i) => {
+      const n = i.nis2_next;
+      const st = nextState(n, now);
+      return h('tr', {},
+        h('td', {}, h('a', {href: `#/incidents/${i.id}`}, i.title)),
+        h('td', {}, label(C.nis2Stage, n.stage)),
+        h('td', {}, time(n.due_at)),
+        h('td', {}, until(n.due_at, now)),
+        h('td', {}, badge(st, label(C.nis2Status, st))));
+    })))) : h('p', {}, 'No NIS2 report is outstanding.'));
   v.main.append(h('h2', {}, 'Open incidents'), incidentsTable(open, 'Open incidents, newest first'));
+  if (more) v.main.append(h('p', {}, 'These are the newest 500. ', h('a', {href: '#/incidents' + qs({status: 'open', scope: csirt ? '' : 'own'})}, 'All open incidents')));
 }
 
 // ---- incident list ----
 
-const FILTERS = ['kind', 'status', 'tlp', 'country', 'q', 'nis2', 'due'];
+const FILTERS = ['scope', 'kind', 'status', 'tlp', 'country', 'q', 'nis2', 'due'];
 
 async function listView(v, _m, query) {
   v.start('Incidents');
   const f = Object.fromEntries(FILTERS.map((k) => [k, query.get(k) || '']));
+  const own = [['own', 'My organisation'], ...(session.me.org.kind === 'csirt' ? [['constituency', 'My constituency']] : [])];
   const ctl = {
+    scope: field('Reported by', select(own, {name: 'scope', value: f.scope}, 'Anyone')),
     kind: field('Kind', select(C.kind, {name: 'kind', value: f.kind}, 'Any')),
-    status: field('Status', select(C.status, {name: 'status', value: f.status}, 'Any')),
+    status: field('Status', select(C.statusFilter, {name: 'status', value: f.status}, 'Any')),
     tlp: field('TLP up to', select(C.tlp.map(([k]) => [k, 'TLP:' + k]), {name: 'tlp', value: f.tlp}, 'Any')),
     country: field('Country', h('input', {type: 'text', name: 'country', value: f.country, maxlength: 2, size: 3, autocomplete: 'off'}), 'Two letters, e.g. CZ'),
     q: field('Title contains', h('input', {type: 'search', name: 'q', value: f.q, maxlength: 200})),

@@ -56,6 +56,8 @@ export const C = {
     ['AMBER+STRICT', 'TLP:AMBER+STRICT — only our organisation'], ['RED', 'TLP:RED — named recipients only']],
   orgKind: list('hospital clinic ambulance laboratory authority csirt helper'),
   role: list('reporter analyst admin helper viewer'),
+  // the incident list's status filter: "open" is every status but closed
+  statusFilter: [['open', 'Open (not closed)'], ...list('reported triaged responding recovering closed')],
   // "due" filter of the incident list: the next NIS2 deadline within this many hours (0: passed)
   due: [['0', 'Passed (late)'], ['6', 'Within 6 hours'], ['24', 'Within 24 hours'], ['72', 'Within 3 days'],
     ['168', 'Within 7 days']],
@@ -74,17 +76,14 @@ export const C = {
   certainty: list('rumour possible probable confirmed'),
   nis2Stage: list('early_warning notification intermediate final progress'),
   nis2Status: list('pending due late sent sent_late not_applicable'),
+  // API token scopes: what a request with the token may do, never more than its user may
+  tokenScope: [['read', 'Read: everything you may see'], ['write', 'Write: report and change incidents, comment'],
+    ['admin', 'Admin: organisations, users and the audit log']],
+  tokenExpiry: [['7', '7 days'], ['30', '30 days'], ['90', '90 days'], ['365', 'One year'], ['', 'Never']],
   severity: list('low medium high critical'),
   // what an attachment may be (others are sent as application/octet-stream)
   attachmentTypes: ('application/octet-stream application/pdf application/json application/zip application/gzip ' +
     'application/vnd.tcpdump.pcap application/x-pcapng text/plain text/csv image/png image/jpeg message/rfc822').split(' '),
-};
-
-// Status changes the UI offers: one step forward, any open status to closed, closed back to
-// responding (src/centre/incident.h).
-export const TRANSITIONS = {
-  reported: ['triaged', 'closed'], triaged: ['responding', 'closed'], responding: ['recovering', 'closed'],
-  recovering: ['closed'], closed: ['responding'],
 };
 
 // What "record as sent" asks for each NIS2 stage (src/centre/nis2.c, nis2_stage_fields):

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // One incident (#/incidents/ID): its fields (restricted ones appear only when the API sends them),
 // the status with the changes allowed, sharing, the NIS2 clock with "record as sent" for each
-// stage and the report exports, and the timeline with comments and attachments. What the page
-// offers follows the incident's "can" object from the API.
-import {h, api, all, time, until, localToIso, tlpBadge, badge, select, errorBox, showError, form, need,
+// stage and the report exports, and the timeline with comments and attachments; the fields are
+// edited with the report's form (report.js). What the page offers follows the incident's "can"
+// object from the API.
+import {h, api, all, session, time, until, localToIso, tlpBadge, badge, select, errorBox, showError, form, need,
   fileBase64, go, flash} from './lib.js';
-import {C, TRANSITIONS, NIS2_FIELDS, label} from './choices.js';
-import {SPEC} from './report.js';
+import {C, NIS2_FIELDS, label} from './choices.js';
+import {SPEC, incidentForm, toModel, body, changes, fieldLabel} from './report.js';
 
 const CHOICES = {
   attack_vector: C.attackVector, care_services_disrupted: C.careServices, attack_type: C.attackType,
@@ -65,18 +66,116 @@ function done(msg) {
   go(location.hash);
 }
 
+// ---- editing the fields ----
+
+// The changes being made, per user and incident: {version (the one they are based on), base (its
+// model), m (the model as edited)}. Kept in sessionStorage like the report's draft, so neither a
+// redraw of the page, a reload nor a new login after the session ended loses them; saving,
+// cancelling or logging out removes them.
+const editKey = (id) => `iaso.draft.edit.${session.me.id}.${id}`;
+let focusEdit = false; // after taking the current version in a conflict: focus the form's note
+
+function detailsPart(inc) {
+  const key = editKey(inc.id);
+  const shown = h('div', {}, details(inc));
+  const part = h('section', {'aria-labelledby': 'h-fields'}, h('h2', {id: 'h-fields'}, 'Details'));
+  if (!inc.can.update) return part.append(shown), part;
+  const slot = h('div', {});
+  let st = null;
+  const keep = () => sessionStorage.setItem(key, JSON.stringify(st));
+  const close = () => {
+    sessionStorage.removeItem(key);
+    slot.replaceChildren();
+    shown.hidden = bar.hidden = false;
+    edit.focus();
+  };
+
+  // 409: someone changed the incident since the form was opened. Say what changed; the edits stay
+  // in the form; offer the current version with the edits on it, or without them.
+  const conflict = async (f) => {
+    let cur;
+    try { cur = await api('GET', `/incidents/${inc.id}`); } catch { return false; }
+    const mine = changes(body(st.base), body(st.m));
+    const theirs = Object.keys(changes(body(st.base), body(toModel(cur))));
+    const both = theirs.filter((k) => k in mine);
+    const list = (ks) => ks.map(fieldLabel).join(', ');
+    f.top.replaceChildren(...[
+      h('p', {}, 'The incident was changed after you began editing it, so your changes are not saved. They are still in the form.'),
+      h('p', {}, theirs.length ? `Changed meanwhile: ${list(theirs)}.` : 'None of the fields here changed meanwhile (the status or a NIS2 report did).'),
+      both.length ? h('p', {}, `You changed ${list(both)} too: saving again puts your value in place of theirs.`) : null,
+      h('div', {class: 'actions'},
+        h('button', {type: 'button', onclick: () => {
+          // the current version, with the fields I changed taken from my edits
+          const m = toModel(cur);
+          for (const n of new Set([...Object.keys(m), ...Object.keys(st.m)])) {
+            if (!(n.split('.')[0] in mine)) continue;
+            if (n in st.m) m[n] = st.m[n];
+            else delete m[n];
+          }
+          st = {version: cur.version, base: toModel(cur), m};
+          keep();
+          focusEdit = true;
+          done('The current version is loaded, with your changes on it. Check them and save again.');
+        }}, 'Load the current version, keep my changes'),
+        h('button', {type: 'button', class: 'secondary', onclick: () => {
+          sessionStorage.removeItem(key);
+          done('The current version is shown; your changes were dropped.');
+        }}, 'Load the current version, drop my changes'))].filter(Boolean));
+    f.top.focus();
+    return true;
+  };
+
+  const open = (note) => {
+    const f = incidentForm({m: st.m, edit: true, level: 3, submitText: 'Save the changes', what: 'the changes', save: keep,
+      actions: h('button', {type: 'button', class: 'secondary', onclick: close}, 'Cancel'),
+      send: async (b) => {
+        const patch = changes(body(st.base), b);
+        const names = Object.keys(patch).map(fieldLabel).join(', ');
+        if (!names) {
+          f.top.textContent = 'Nothing is changed yet.';
+          return f.top.focus();
+        }
+        await api('PATCH', `/incidents/${inc.id}`, {version: st.version, ...patch});
+        sessionStorage.removeItem(key);
+        done(`Saved: ${names}.`);
+      },
+      failed: (err) => err.status === 409 && conflict(f)});
+    shown.hidden = bar.hidden = true;
+    slot.replaceChildren(...[note, f.top, f.form].filter(Boolean));
+    return f.form;
+  };
+  const edit = h('button', {type: 'button', class: 'secondary', onclick: () => {
+    st = {version: inc.version, base: toModel(inc), m: toModel(inc)};
+    open(null).querySelector('input, select, textarea').focus();
+  }}, 'Edit the details');
+  const bar = h('div', {class: 'actions'}, edit);
+  part.append(bar, shown, slot);
+
+  try { st = JSON.parse(sessionStorage.getItem(key)); } catch { st = null; }
+  if (st && st.m && st.m.kind === inc.kind) {
+    // a new version whose fields are those the edits began from (the status changed, a NIS2
+    // report was sent, perhaps on this page): the edits apply to it as they are
+    if (st.version !== inc.version && !Object.keys(changes(body(st.base), body(toModel(inc)))).length) {
+      st = {...st, version: inc.version, base: toModel(inc)};
+      keep();
+    }
+    open(h('p', {class: 'note', id: 'edit-note', tabindex: '-1'}, 'Your changes are not saved yet.',
+      st.version === inc.version ? '' : ' The incident has changed since you began; saving tells you what changed.'));
+  }
+  return part;
+}
+
 // ---- status and sharing ----
 
 function statusPart(inc) {
   const part = h('section', {'aria-labelledby': 'h-status'}, h('h2', {id: 'h-status'}, 'Status'),
     h('p', {}, 'Now: ', badge('status', label(C.status, inc.status)),
       inc.closed_at ? [' since ', time(inc.closed_at)] : null));
-  const may = inc.status === 'closed' ? inc.can.reopen : inc.can.change_status;
-  const next = may ? TRANSITIONS[inc.status] || [] : [];
+  const next = inc.can.status_to || [];
   if (!next.length) return part;
   part.append(form([
     {name: 'status', label: 'Change the status to', control: select(next.map((st) => [st, label(C.status, st)]))},
-    {name: 'note', label: 'Note (optional)', control: h('textarea', {rows: 2, maxlength: 2000})},
+    {name: 'note', label: 'Note (optional)', control: h('textarea', {rows: 2, maxlength: 20000})},
   ], 'Change the status', async (b) => {
     await api('POST', `/incidents/${inc.id}/status`, {status: b.status, ...(b.note ? {note: b.note} : {})});
     done(`Status changed to ${label(C.status, b.status)}.`);
@@ -193,7 +292,7 @@ function eventText(ev) {
   const stage = (s) => label(C.nis2Stage, s);
   switch (ev.kind) {
   case 'create': return `Reported (${label(C.kind, b.kind)}, TLP:${b.tlp}).`;
-  case 'update': return `Changed: ${(b.fields || []).map((f) => f.replace(/_/g, ' ')).join(', ')}.`;
+  case 'update': return `Changed: ${(b.fields || []).map(fieldLabel).join(', ')}.`;
   case 'status': return `Status ${label(C.status, b.from)} → ${label(C.status, b.to)}.${b.note ? '\n' + b.note : ''}`;
   case 'comment': return b.text;
   case 'attachment': return `Attached ${b.name}, SHA-256 ${b.sha256}.`;
@@ -262,9 +361,14 @@ export async function incidentView(v, [id]) {
   v.main.append(...[
     h('p', {class: 'actions'}, tlpBadge(inc.tlp), label(C.kind, inc.kind), ' · ', `incident ${inc.id}`,
       inc.nis2 ? ' · significant under NIS2' : ''),
-    h('section', {'aria-labelledby': 'h-fields'}, h('h2', {id: 'h-fields'}, 'Details'), details(inc)),
+    detailsPart(inc),
     statusPart(inc),
     inc.nis2 ? nis2Part(inc, clock) : null,
     sharePart(inc, (orgs && orgs.items) || []),
     timelinePart(inc, tl || [], atts || [])].filter(Boolean));
+  if (focusEdit) {
+    focusEdit = false;
+    const note = document.getElementById('edit-note');
+    if (note) note.focus();
+  }
 }

@@ -35,16 +35,15 @@ let onUnauthenticated = () => {};
 export function setUnauthenticatedHandler(fn) { onUnauthenticated = fn; }
 
 export class ApiError extends Error {
-  constructor(status, code, message, retryAfter) {
+  // field: the field a 400 names (dotted when nested: "victims.patients"); item: the index in
+  // an array field ("indicators" item 2); both null when the error is about no one field
+  constructor(status, code, message, retryAfter, field = null, item = null) {
     super(message);
     this.status = status;
     this.code = code;
     this.retryAfter = retryAfter;
-  }
-  // The field a 400 names: "field 'title' must be ..." -> "title" (the first of "fields 'a' and 'b'").
-  get field() {
-    const m = /fields? '([^']+)'/.exec(this.message);
-    return m ? m[1] : null;
+    this.field = field;
+    this.item = item;
   }
 }
 
@@ -70,7 +69,7 @@ export async function api(method, path, body) {
     const e = (data && data.error) || {};
     const err = new ApiError(res.status, e.code || 'http',
       e.message || `The centre answered with status ${res.status}.`,
-      Number(res.headers.get('Retry-After')) || 0);
+      Number(res.headers.get('Retry-After')) || 0, e.field || null, Number.isInteger(e.item) ? e.item : null);
     if (res.status === 401 && path !== '/auth/login') onUnauthenticated();
     throw err;
   }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// The report form (#/incidents/new). One table (SPEC) drives the controls, the checks made as the
-// user types and the JSON sent. The values live in one object that is saved to sessionStorage on
-// every change, so neither a failed submit, a reload nor a new login loses anything.
-import {h, api, session, field, select, errorBox, uid, localToIso, go, flash} from './lib.js';
+// The incident form: reporting one (#/incidents/new) and editing one (on its page, incident.js).
+// One table (SPEC) drives the controls, the checks made as the user types and the JSON sent. The
+// values live in one object (the "model") that is saved to sessionStorage on every change, so
+// neither a failed submit, a reload nor a new login loses anything.
+import {h, api, session, field, select, errorBox, uid, localToIso, isoToLocal, go, flash} from './lib.js';
 import {C} from './choices.js';
 
 // One draft per user and tab; logging out removes it (app.js), an ended session keeps it.
@@ -11,7 +12,7 @@ const bytes = (s) => new TextEncoder().encode(s).length;
 
 // name (dots make nested objects), label, type, options: req, max (bytes or number), min, int,
 // hint, choices, when(m) (shown and sent only then), kind ('cyber'/'violence'; both when absent),
-// check(v, m) (a cross-field rule returning a message or '').
+// check(v, m) (a cross-field rule returning a message or ''), create (not offered when editing).
 export const SPEC = [
   {name: 'title', label: 'Title', type: 'text', req: true, max: 200, hint: 'One line that says what happened.'},
   {name: 'summary', label: 'Summary', type: 'textarea', max: 10000, hint: 'What happened, what is affected, what you have done. No patient names or identifiers.'},
@@ -64,7 +65,7 @@ export const SPEC = [
   // sharing
   {name: 'tlp', label: 'Traffic Light Protocol (TLP)', type: 'select', choices: C.tlp, req: true,
     hint: 'Who may see this report. AMBER: your organisation, your CSIRT and the organisations you share it with.'},
-  {name: 'shared_with', label: 'Share with these organisations', type: 'orgs',
+  {name: 'shared_with', label: 'Share with these organisations', type: 'orgs', create: true,
     hint: 'They see the report up to TLP:AMBER.',
     check: (v, m) => (v && v.length && ['AMBER+STRICT', 'RED'].includes(m.tlp) ? `A TLP:${m.tlp} report cannot be shared; lower the TLP or share with nobody.` : '')},
 ];
@@ -113,7 +114,7 @@ const IND = {
 const visible = (s, m) => (!s.kind || s.kind === m.kind) && (!s.when || s.when(m));
 
 // The JSON body from the values: only the fields shown, empty optional ones left out.
-function body(m) {
+export function body(m) {
   const b = {kind: m.kind};
   const put = (name, v) => {
     const path = name.split('.');
@@ -142,24 +143,50 @@ function body(m) {
   return b;
 }
 
-export async function reportView(v) {
-  v.start('Report an incident');
-  const me = session.me;
-  let m;
-  let restored = false;
-  try {
-    m = JSON.parse(sessionStorage.getItem(draftKey()));
-    restored = !!m;
-  } catch { m = null; }
-  m = m || {kind: '', tlp: 'AMBER', country: me.org.country, region: me.org.region || '', indicators: []};
-  m.indicators = m.indicators || [];
-  const {items: orgs} = await api('GET', '/orgs');
-  if (v.stale()) return;
+// The model of an incident as the API gives it (the inverse of body()), to edit it.
+export function toModel(inc) {
+  const m = {kind: inc.kind, indicators: (inc.indicators || []).map((i) => ({type: i.type, value: i.value, comment: i.comment || ''}))};
+  for (const s of SPEC) {
+    const v = s.name.split('.').reduce((o, k) => (o == null ? undefined : o[k]), inc);
+    if (s.type === 'bool') m[s.name] = !!v;
+    else if (v == null || s.create) continue;
+    else if (s.type === 'datetime') m[s.name] = isoToLocal(v);
+    else if (s.type === 'lines') m[s.name] = v.join('\n');
+    else if (s.type === 'countries') m[s.name] = v.join(', ');
+    else if (s.type === 'set') m[s.name] = s.choices.map(([k]) => k).filter((k) => v.includes(k)); // in the form's order
+    else m[s.name] = typeof v === 'number' ? String(v) : v;
+  }
+  return m;
+}
 
+// The top-level fields whose values differ between two bodies: {name: the new value, or null
+// to clear it}, as PATCH takes them.
+export function changes(from, to) {
+  const out = {};
+  for (const k of new Set([...Object.keys(from), ...Object.keys(to)])) {
+    if (JSON.stringify(from[k]) !== JSON.stringify(to[k])) out[k] = k in to ? to[k] : null;
+  }
+  return out;
+}
+
+// A top-level field's name for people ("victims" -> "Victims").
+export const fieldLabel = (k) => ({victims: 'Victims', indicators: 'Indicators of compromise', nis2: 'Significant incident (NIS2)'})[k]
+  || (SPEC.find((s) => s.name === k || s.name.startsWith(k + '.')) || {label: k.replace(/_/g, ' ')}).label;
+
+// The form of an incident's fields. o: {m (the model, changed in place), edit (editing: the kind
+// is fixed, create-only fields are left out), orgs (whom to share with; reporting only), level
+// (of the section headings), save() (after every change), submitText, what ("the report"),
+// actions (more buttons), send(body) (may throw an ApiError; a 400 is shown at its field),
+// failed(err) (async; true when it dealt with the error)}. Returns {form, top (the error region)}.
+export function incidentForm(o) {
+  const {m, edit} = o;
+  m.indicators = m.indicators || [];
+  const me = session.me;
+  const H = 'h' + (o.level || 2);
   const ctl = {};      // name -> {wrap, control(s), setError, s}
   const touched = new Set();
   const top = errorBox();
-  const save = () => sessionStorage.setItem(draftKey(), JSON.stringify(m));
+  top.setAttribute('tabindex', '-1');
 
   // Shows or hides what depends on the kind and on other answers; checks the touched fields.
   const refresh = () => {
@@ -176,7 +203,7 @@ export async function reportView(v) {
   const changed = (name, value) => {
     m[name] = value;
     touched.add(name);
-    save();
+    o.save();
     refresh();
   };
 
@@ -194,12 +221,12 @@ export async function reportView(v) {
       c = {wrap: h('div', {class: 'field'}, h('label', {class: 'inline', for: id}, box, s.label), hint), control: box, setError: () => {}};
     } else if (s.type === 'set' || s.type === 'orgs' || s.type === 'radio') {
       // sharing: not with my organisation nor my CSIRT, which see the report anyway
-      const choices = s.type === 'orgs' ? orgs.filter((o) => o.id !== me.org_id && o.id !== me.org.csirt_id)
-        .map((o) => [String(o.id), o.name]) : s.choices;
+      const choices = s.type === 'orgs' ? (o.orgs || []).filter((x) => x.id !== me.org_id && x.id !== me.org.csirt_id)
+        .map((x) => [String(x.id), x.name]) : s.choices;
       const radio = s.type === 'radio';
       const cur = () => (radio ? m[s.name] : m[s.name] || []);
       const err = h('p', {class: 'field-error', id: uid('e')});
-      const boxes = choices.map(([val, lab]) => {
+      const boxes = choices.map(([val]) => {
         const box = h('input', {type: radio ? 'radio' : 'checkbox', name: s.name, value: val,
           checked: radio ? cur() === val : cur().includes(val)});
         box.addEventListener('change', () => changed(s.name, radio ? val
@@ -245,19 +272,22 @@ export async function reportView(v) {
     m['classification.type'] = sel.value;
   };
 
-  const byName = (n) => SPEC.find((s) => s.name === n);
-  const fields = (...names) => names.map((n) => build(byName(n)));
+  const fields = (...names) => names.map((n) => build(SPEC.find((s) => s.name === n)));
+  const section = (title, ...kids) => {
+    const id = uid('h');
+    return h('section', {'aria-labelledby': id}, h(H, {id}, title), kids);
+  };
 
-  // kind
+  // kind: chosen first when reporting; fixed when editing
   const kindErr = h('p', {class: 'field-error', id: uid('e')});
-  const kindBoxes = C.kind.map(([k, l]) => h('label', {class: 'inline'},
-    h('input', {type: 'radio', name: 'kind', value: k, checked: m.kind === k, onchange: () => {
-      // as the server: a cyber incident is significant unless the reporter says otherwise
-      if (k === 'cyber' && m.nis2 === undefined) ctl.nis2.control.checked = m.nis2 = true;
-      changed('kind', k);
-      kindErr.textContent = '';
-    }}), l));
-  const kindSet = h('fieldset', {'aria-describedby': kindErr.id}, h('legend', {}, 'What kind of incident? (required)'), kindBoxes, kindErr);
+  const kindSet = edit ? null : h('fieldset', {'aria-describedby': kindErr.id}, h('legend', {}, 'What kind of incident? (required)'),
+    C.kind.map(([k, l]) => h('label', {class: 'inline'},
+      h('input', {type: 'radio', name: 'kind', value: k, checked: m.kind === k, onchange: () => {
+        // as the server: a cyber incident is significant unless the reporter says otherwise
+        if (k === 'cyber' && m.nis2 === undefined) ctl.nis2.control.checked = m.nis2 = true;
+        changed('kind', k);
+        kindErr.textContent = '';
+      }}), l)), kindErr);
 
   // indicators: one row each, checked like the server checks them
   const indList = h('div', {});
@@ -272,14 +302,14 @@ export async function reportView(v) {
   const drawIndicators = () => {
     indCtl = [];
     indList.replaceChildren(...m.indicators.map((ind, i) => {
-      const t = field('Type', select(C.indicatorType, {value: ind.type, onchange: (e) => { ind.type = e.target.value; save(); if (ind.value) indCheck(i); }}));
-      const val = field('Value', h('input', {type: 'text', value: ind.value, maxlength: 2048, oninput: (e) => { ind.value = e.target.value; save(); indCheck(i); }}));
-      const com = field('Comment', h('input', {type: 'text', value: ind.comment, maxlength: 1000, oninput: (e) => { ind.comment = e.target.value; save(); }}));
+      const t = field('Type', select(C.indicatorType, {value: ind.type, onchange: (e) => { ind.type = e.target.value; o.save(); if (ind.value) indCheck(i); }}));
+      const val = field('Value', h('input', {type: 'text', value: ind.value, maxlength: 2048, oninput: (e) => { ind.value = e.target.value; o.save(); indCheck(i); }}));
+      const com = field('Comment', h('input', {type: 'text', value: ind.comment, maxlength: 1000, oninput: (e) => { ind.comment = e.target.value; o.save(); }}));
       indCtl.push(val);
       return h('div', {class: 'indicator-row', role: 'group', 'aria-label': `Indicator ${i + 1}`}, t.wrap, val.wrap, com.wrap,
         h('div', {class: 'actions'}, h('button', {type: 'button', class: 'secondary', onclick: () => {
           m.indicators.splice(i, 1);
-          save();
+          o.save();
           drawIndicators();
           addInd.focus();
         }}, `Remove indicator ${i + 1}`)));
@@ -287,7 +317,7 @@ export async function reportView(v) {
   };
   const addInd = h('button', {type: 'button', class: 'secondary', onclick: () => {
     m.indicators.push({type: 'ip', value: '', comment: ''});
-    save();
+    o.save();
     drawIndicators();
     indList.lastChild.querySelector('input').focus();
   }}, 'Add an indicator');
@@ -298,7 +328,7 @@ export async function reportView(v) {
       h('div', {class: 'row'}, SPEC.filter((s) => s.group === g).map(build)))));
 
   const kindParts = {
-    cyber: h('section', {'aria-labelledby': 'h-cyber'}, h('h2', {id: 'h-cyber'}, 'Cyber attack'),
+    cyber: section('Cyber attack',
       fields('classification.class', 'classification.type', 'attack_vector', 'threat_actor', 'systems_affected', 'care_services_disrupted'),
       h('fieldset', {}, h('legend', {}, 'Impact'), h('div', {class: 'row'},
         fields('downtime_hours', 'patients_affected', 'procedures_cancelled', 'ambulance_diversion_hours', 'records_exposed'))),
@@ -306,29 +336,38 @@ export async function reportView(v) {
       h('fieldset', {}, h('legend', {}, 'Cross-border'), fields('cross_border', 'cross_border_countries')),
       h('fieldset', {}, h('legend', {}, 'Indicators of compromise'),
         h('p', {class: 'hint'}, 'Addresses, domains, hashes others can use to detect the same attacker.'), indList, h('div', {class: 'actions'}, addInd))),
-    violence: h('section', {'aria-labelledby': 'h-violence'}, h('h2', {id: 'h-violence'}, 'Violence against health care'),
+    violence: section('Violence against health care',
       fields('attack_type', 'perpetrator_type', 'weapon'), victims, fields('health_resources_affected'),
       h('fieldset', {}, h('legend', {}, 'Where'), fields('place_name'), h('div', {class: 'row'}, fields('latitude', 'longitude'))),
       fields('certainty', 'sources')),
   };
-  const submit = h('button', {type: 'submit'}, 'Send the report');
+  const submit = h('button', {type: 'submit'}, o.submitText);
   const rest = h('div', {},
-    h('section', {'aria-labelledby': 'h-about'}, h('h2', {id: 'h-about'}, 'About the incident'),
-      fields('title', 'summary'), h('div', {class: 'row'}, fields('occurred_at', 'aware_at')), fields('nis2'),
+    section('About the incident', fields('title', 'summary'), h('div', {class: 'row'}, fields('occurred_at', 'aware_at')), fields('nis2'),
       h('div', {class: 'row'}, fields('country', 'region'))),
     kindParts.cyber, kindParts.violence,
-    h('section', {'aria-labelledby': 'h-share'}, h('h2', {id: 'h-share'}, 'Sharing'), fields('tlp', 'shared_with')),
-    h('div', {class: 'actions'}, submit));
+    section('Sharing', fields('tlp'), edit ? null : fields('shared_with')),
+    h('div', {class: 'actions'}, submit, o.actions));
 
-  ctl['classification.class'].control.addEventListener('change', () => { fillTypes(); save(); });
+  ctl['classification.class'].control.addEventListener('change', () => { fillTypes(); o.save(); });
   fillTypes();
   drawIndicators();
 
-  const discard = h('button', {type: 'button', class: 'secondary', onclick: () => {
-    sessionStorage.removeItem(draftKey());
-    go('#/incidents/new');
-  }}, 'Discard the draft');
-  const note = restored ? h('p', {class: 'note'}, 'Your unsent draft was restored. ', discard) : null;
+  // A refusal of the server: at the field it names (error.field, and error.item for an
+  // indicator; "victims.patients" -> its first count), else at the top.
+  const place = (err) => {
+    const f = err.status === 400 ? err.field : null;
+    const ind = f === 'indicators' && err.item != null ? indCtl[err.item] : null;
+    const c = ind || (f && Object.values(ctl).find((x) => (x.s.name === f || x.s.name.startsWith(f + '.')) && !x.wrap.hidden && visible(x.s, m)));
+    if (c) {
+      c.setError(err.message);
+      top.textContent = `The centre did not accept ${o.what}; see the message at the ${ind ? 'indicator' : 'field'}. Nothing you typed is lost.`;
+      c.control.focus();
+    } else {
+      top.textContent = `The centre did not accept ${o.what}: ${err.message} Nothing you typed is lost.`;
+      top.focus();
+    }
+  };
 
   const form = h('form', {novalidate: true, onsubmit: async (e) => {
     e.preventDefault();
@@ -360,34 +399,41 @@ export async function reportView(v) {
     }
     submit.disabled = true;
     try {
-      const r = await api('POST', '/incidents', body(m));
+      await o.send(body(m));
+    } catch (err) {
+      // after a 401 the model is saved and the login view brings the user back to it
+      if (err.status !== 401 && !(err.status !== 400 && o.failed && await o.failed(err))) place(err);
+    } finally {
+      submit.disabled = false;
+    }
+  }}, kindSet, rest);
+  refresh();
+  return {form, top};
+}
+
+export async function reportView(v) {
+  v.start('Report an incident');
+  const me = session.me;
+  let m;
+  let restored = false;
+  try {
+    m = JSON.parse(sessionStorage.getItem(draftKey()));
+    restored = !!m;
+  } catch { m = null; }
+  m = m || {kind: '', tlp: 'AMBER', country: me.org.country, region: me.org.region || '', indicators: []};
+  const {items: orgs} = await api('GET', '/orgs');
+  if (v.stale()) return;
+  const f = incidentForm({m, orgs, level: 2, submitText: 'Send the report', what: 'the report',
+    save: () => sessionStorage.setItem(draftKey(), JSON.stringify(m)),
+    send: async (b) => {
+      const r = await api('POST', '/incidents', b);
       sessionStorage.removeItem(draftKey());
       flash(`Incident ${r.id} reported.`);
       go(`#/incidents/${r.id}`);
-    } catch (err) {
-      submit.disabled = false;
-      if (err.status === 401) return; // the draft is saved; the login view brings the user back
-      const f = err.field;
-      const item = /^field 'indicators' item (\d+)/.exec(err.message);
-      if (item && indCtl[item[1]]) {
-        indCtl[item[1]].setError(err.message);
-        top.textContent = 'The centre did not accept the report; see the message at the indicator. Nothing you typed is lost.';
-        indCtl[item[1]].control.focus();
-        return;
-      }
-      // 'classification' -> its class control; 'victims.patients' -> the first count of it
-      const c = f && Object.values(ctl).find((x) => x.s.name === f || x.s.name.startsWith(f + '.'));
-      if (c && !c.wrap.hidden && visible(c.s, m)) {
-        c.setError(err.message);
-        top.textContent = 'The centre did not accept the report; see the message at the field. Nothing you typed is lost.';
-        c.control.focus();
-      } else {
-        top.textContent = `The centre did not accept the report: ${err.message} Nothing you typed is lost.`;
-        top.focus();
-      }
-    }
-  }}, kindSet, rest);
-  top.setAttribute('tabindex', '-1');
-  v.main.append(...[note, top, form].filter(Boolean));
-  refresh();
+    }});
+  const discard = h('button', {type: 'button', class: 'secondary', onclick: () => {
+    sessionStorage.removeItem(draftKey());
+    go('#/incidents/new');
+  }}, 'Discard the draft');
+  v.main.append(...[restored ? h('p', {class: 'note'}, 'Your unsent draft was restored. ', discard) : null, f.top, f.form].filter(Boolean));
 }

@@ -55,6 +55,9 @@ api_error(struct api *a, int status, const char *code, const char *fmt, ...)
     /* Messages about a field say "field 'NAME'" (and "item N" for arrays): that convention is
      * turned into members, so a form can put the message next to its input. */
     const char *f = status == 400 ? strstr(msg, "field '") : NULL;
+    const char *fs = status == 400 ? strstr(msg, "fields '") : NULL;
+    if (fs && (!f || fs < f))
+        f = fs + 1; /* "fields 'a' and 'b'": the first one */
     const char *end = f ? strchr(f + 7, '\'') : NULL;
     json_t *jm = end ? json_string(msg) : NULL;
     json_t *jf = end ? json_stringn(f + 7, (size_t)(end - f - 7)) : NULL;

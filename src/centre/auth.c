@@ -205,7 +205,17 @@ auth_principal_from_token(struct store_conn *db, const char *token, int64_t now,
                              " WHERE t.hash = ? AND t.kind = 'api' AND t.revoked_at IS NULL"
                              " AND (t.expires_at IS NULL OR t.expires_at > ?)",
                              p, 2, out, eb);
-    return rc;
+    if (rc != 0)
+        return rc;
+    /* When a token was last used, to the minute: at most one write a minute per token, so the
+     * read path stays a read. A failure here (a busy database) does not refuse the request. */
+    struct store_val q[] = {store_int(now), store_text(digest), store_int(now - 60)};
+    struct errbuf ignored;
+    store_exec(db,
+               "UPDATE tokens SET last_used_at = ? WHERE hash = ?"
+               " AND (last_used_at IS NULL OR last_used_at < ?)",
+               q, 3, NULL, NULL, NULL, &ignored);
+    return 0;
 }
 
 int

@@ -22,7 +22,8 @@ const browser = await chromium.launch({
   args: ['--no-sandbox'],
   headless: !process.env.HEADED,
 });
-const context = await browser.newContext({locale: 'en-GB', timezoneId: process.env.TZ || 'Europe/Prague'});
+const context = await browser.newContext({locale: 'en-GB', timezoneId: process.env.TZ || 'Europe/Prague',
+  permissions: ['clipboard-read', 'clipboard-write']});
 const page = await context.newPage();
 page.setDefaultTimeout(5000);
 // Script errors and Content-Security-Policy violations: none may happen anywhere.
@@ -74,6 +75,14 @@ function localAgo(hours) {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
 }
 const incidentId = () => Number((/#\/incidents\/(\d+)/.exec(page.url()) || [])[1]);
+// The API from inside the page, with the session's cookie and CSRF token, as another tab would
+// use it (to change an incident behind the form's back).
+const inPage = (method, path, body) => page.evaluate(async ([method, path, body]) => {
+  const me = await (await fetch('/api/v1/me')).json();
+  const r = await fetch('/api/v1' + path, {method, body: body && JSON.stringify(body),
+    headers: {'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf_token}});
+  return {status: r.status, body: await r.json().catch(() => null)};
+}, [method, path, body]);
 
 // What every view must have: one h1, headings without skipped levels, a label for every control,
 // unique ids, aria-describedby pointing at existing elements, no inline style.
@@ -100,7 +109,8 @@ async function a11y(where) {
     for (const x of document.querySelectorAll('[aria-describedby]')) {
       for (const id of x.getAttribute('aria-describedby').split(' ')) if (id && !document.getElementById(id)) out.push(`aria-describedby to missing #${id}`);
     }
-    if (document.querySelector('[style]')) out.push('an inline style attribute');
+    const styled = document.querySelector('[style]:not([style=""])'); // Chromium leaves style="" on a textarea after a full-page screenshot
+    if (styled) out.push('an inline style attribute: ' + styled.outerHTML.slice(0, 120));
     const stray = /\b(null|undefined|NaN)\b|\[object Object\]/.exec(document.querySelector('main').innerText);
     if (stray) out.push(`"${stray[0]}" in the text`);
     return out;
@@ -240,25 +250,32 @@ test('report: a cyber incident under NIS2 is accepted and shown', async () => {
   await shot('incident-new');
 });
 
-test('dashboard: the incident and its NIS2 deadlines (24 h, 72 h from awareness)', async () => {
+test('dashboard: the incident and its next NIS2 deadline (24 h from awareness), no request per incident', async () => {
+  const perIncident = [];
+  const seen = (r) => { if (/\/api\/v1\/incidents\/\d+/.test(r.url())) perIncident.push(r.url()); };
+  page.on('request', seen);
   await page.click('nav a:has-text("Dashboard")');
   await expectHeading('Dashboard');
-  const ew = page.locator('#deadlines tr', {hasText: 'Early warning'}).filter({hasText: CYBER});
-  const nt = page.locator('#deadlines tr', {hasText: 'notification'}).filter({hasText: CYBER});
+  const rows = page.locator('#deadlines tr').filter({hasText: CYBER});
+  await rows.first().waitFor();
+  assert.equal(await rows.count(), 1, 'one row per incident: its next report');
+  const ew = rows.filter({hasText: 'Early warning'});
   assert.match(await ew.textContent(), /in (19|20) h \d+ min/);
-  assert.match(await nt.textContent(), /in 2 d (19|20) h/);
   assert.match(await ew.textContent(), /Pending|Due/);
   // the due time is local with its UTC value kept in <time datetime>
   const dt = await ew.locator('time').getAttribute('datetime');
   const hoursLeft = (new Date(dt) - Date.now()) / 3600e3;
   assert.ok(hoursLeft > 19 && hoursLeft < 20.1, `early warning due in ${hoursLeft} h`);
   await page.locator('main table tr', {hasText: CYBER}).filter({hasText: 'Reported'}).first().waitFor();
+  page.off('request', seen);
+  assert.deepEqual(perIncident, [], 'the dashboard reads lists only');
   await shot('dashboard');
 });
 
 test('incident page: comment, attachment with its SHA-256, status change, early warning sent', async () => {
   await open(`#/incidents/${ids.cyber}`);
   await expectHeading(CYBER);
+  assert.match(await page.textContent('#stage-notification'), /in 2 d (19|20) h/, 'notification due 72 h from awareness');
   await page.fill('textarea[name="body"]', 'Backups are intact; restore started.');
   await page.click('button:has-text("Add the comment")');
   await page.locator('.timeline li', {hasText: 'Backups are intact'}).waitFor();
@@ -283,6 +300,77 @@ test('incident page: comment, attachment with its SHA-256, status change, early 
   await shot('incident-after');
   const res = await page.request.get(BASE + href);
   assert.equal(res.status(), 200, 'the printable export is served');
+});
+
+test('edit: change the downtime; only it is sent, and the timeline says so', async () => {
+  await open(`#/incidents/${ids.cyber}`);
+  await expectHeading(CYBER);
+  await page.click('button:has-text("Edit the details")');
+  assert.equal(await focused(), 'input[name=title]', 'the focus goes into the form');
+  assert.equal(await page.inputValue('input[name="title"]'), CYBER);
+  assert.equal(await page.inputValue('input[name="downtime_hours"]'), '12.5');
+  assert.equal(await page.inputValue('input[name="ransom_currency"]'), 'EUR');
+  assert.equal(await page.inputValue('.indicator-row input >> nth=0'), '203.0.113.77');
+  await a11y('the edit form');
+  await shot('incident-edit');
+  await page.fill('input[name="downtime_hours"]', '14,5');
+  const sent = page.waitForRequest((r) => r.method() === 'PATCH');
+  await page.click('button:has-text("Save the changes")');
+  const body = (await sent).postDataJSON();
+  assert.deepEqual(Object.keys(body).sort(), ['downtime_hours', 'version'], 'only the changed field, with the version');
+  assert.equal(body.downtime_hours, 14.5);
+  await page.locator('#status', {hasText: 'Saved: Downtime (hours)'}).waitFor();
+  await page.locator('.timeline li', {hasText: 'Changed: Downtime (hours).'}).waitFor();
+  assert.match(await page.textContent('dl.fields'), /14\.5/);
+  assert.equal(await page.isVisible('button:has-text("Edit the details")'), true, 'the form is closed');
+});
+
+test("edit: the server's 400 is placed at the field error.field names", async () => {
+  await page.click('button:has-text("Edit the details")');
+  await page.getByLabel('Other countries are affected').check();
+  // two letters pass the browser's check; QQ is no ISO 3166 code: only the server knows
+  await page.fill('input[name="cross_border_countries"]', 'DE, QQ');
+  await page.fill('textarea[name="summary"]', 'Restore from backups is under way.');
+  await page.click('button:has-text("Save the changes")');
+  assert.match(await describedError('input[name="cross_border_countries"]'), /cross_border_countries' item 1/);
+  assert.equal(await focused(), 'input[name=cross_border_countries]');
+  await page.locator('main [role="alert"]', {hasText: 'see the message at the field'}).waitFor();
+  assert.equal(await page.inputValue('textarea[name="summary"]'), 'Restore from backups is under way.', 'nothing typed is lost');
+  await page.click('button:has-text("Cancel")');
+  assert.equal(await focused(), 'button', 'the focus returns to the Edit button');
+  assert.doesNotMatch(await page.textContent('dl.fields'), /Restore from backups/, 'nothing was saved');
+});
+
+test('edit: a conflict (409) keeps the edits and offers the current version', async () => {
+  await page.click('button:has-text("Edit the details")');
+  await page.fill('input[name="downtime_hours"]', '20');
+  // meanwhile someone else changes the incident
+  const inc = (await inPage('GET', `/incidents/${ids.cyber}`)).body;
+  const other = await inPage('PATCH', `/incidents/${ids.cyber}`, {version: inc.version, procedures_cancelled: 7});
+  assert.equal(other.status, 200);
+  await page.click('button:has-text("Save the changes")');
+  const alert = page.locator('main [role="alert"]', {hasText: 'The incident was changed after you began editing it'});
+  await alert.waitFor();
+  assert.match(await alert.textContent(), /Changed meanwhile: Procedures cancelled\./);
+  assert.equal(await page.inputValue('input[name="downtime_hours"]'), '20', 'the edit is kept');
+  await a11y('the edit form after a conflict');
+  await shot('incident-edit-409');
+  // a reload keeps the edit too
+  await page.reload();
+  await expectHeading(CYBER);
+  assert.equal(await page.inputValue('input[name="downtime_hours"]'), '20');
+  await page.click('button:has-text("Save the changes")');
+  await alert.waitFor();
+  await page.click('button:has-text("Load the current version, keep my changes")');
+  await page.locator('#status', {hasText: 'with your changes on it'}).waitFor();
+  await page.locator('#edit-note').waitFor();
+  assert.equal(await page.inputValue('input[name="downtime_hours"]'), '20');
+  assert.equal(await page.inputValue('input[name="procedures_cancelled"]'), '7', "theirs is taken");
+  await page.click('button:has-text("Save the changes")');
+  await page.locator('#status', {hasText: 'Saved: Downtime (hours)'}).waitFor();
+  const now = (await inPage('GET', `/incidents/${ids.cyber}`)).body;
+  assert.equal(now.downtime_hours, 20);
+  assert.equal(now.procedures_cancelled, 7);
 });
 
 test('report: an ended session loses nothing: log in again and the form is back', async () => {
@@ -344,11 +432,61 @@ test('list: filters go into the address, so a view can be bookmarked', async () 
   await open('#/incidents?q=Ransomware');
   await page.locator('main table a', {hasText: CYBER}).waitFor();
   assert.equal(await page.locator('main table a', {hasText: VIOLENCE}).count(), 0);
+  // the dashboard's filters: open incidents of my organisation
+  await open('#/incidents?status=open&scope=own');
+  await page.locator('main table a', {hasText: VIOLENCE}).waitFor();
+  await page.locator('main table a', {hasText: CYBER}).waitFor();
+  assert.equal(await page.inputValue('select[name="scope"]'), 'own');
+  assert.equal(await page.inputValue('select[name="status"]'), 'open');
+  await open('#/incidents?status=closed');
+  await page.locator('main [role="status"]', {hasText: '0 incidents'}).waitFor();
+});
+
+test('tokens: create one, its secret shown once with a copy button; revoke it', async () => {
+  await page.click('nav a:has-text("My tokens")');
+  await expectHeading('My API tokens');
+  await a11y('the tokens view');
+  assert.equal(await page.locator('input[name="scopes"][value="admin"]').count(), 0, 'no admin scope for a reporter');
+  await page.click('button:has-text("Create the token")');
+  assert.match(await describedError('input[name="name"]'), /Required/);
+  await page.fill('input[name="name"]', 'SIEM export');
+  await page.getByLabel(/^Write/).check();
+  await page.selectOption('select[name="expires"]', '30');
+  await page.click('button:has-text("Create the token")');
+  await page.locator('h2', {hasText: 'Your new token'}).waitFor();
+  const secret = await page.inputValue('input.secret');
+  assert.match(secret, /^iaso_/);
+  assert.equal(await focused(), 'input', 'the focus is on the secret');
+  await page.click('button:has-text("Copy the token")');
+  await page.locator('[role="status"]', {hasText: 'Copied'}).waitFor();
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), secret);
+  const row = page.locator('main tbody tr', {hasText: 'SIEM export'});
+  const prefix = (await row.locator('td.hash').textContent()).replace('…', '');
+  assert.ok(secret.startsWith(prefix), 'the list shows its prefix');
+  assert.match(await row.textContent(), /read, write/);
+  const expires = new Date(await row.locator('td >> nth=4').locator('time').getAttribute('datetime'));
+  assert.ok(Math.abs(expires - Date.now() - 30 * 864e5) < 120e3, 'expires in 30 days');
+  await a11y('the tokens view with a new token');
+  await shot('tokens');
+  // it works, and never shows again
+  const auth = {headers: {Authorization: `Bearer ${secret}`}};
+  const me = await (await fetch(`${BASE}/api/v1/me`, auth)).json();
+  assert.equal(me.via, 'token');
+  await page.reload();
+  await expectHeading('My API tokens');
+  await row.waitFor();
+  assert.ok(!(await page.textContent('main')).includes(secret), 'the secret is shown once only');
+  assert.equal(await page.locator('input.secret').count(), 0);
+  await page.click('button:has-text("Revoke SIEM export")');
+  await page.click('button:has-text("Yes, revoke SIEM export")');
+  await page.locator('#status', {hasText: 'Token SIEM export revoked'}).waitFor();
+  assert.match(await row.textContent(), /Revoked/);
+  assert.equal((await fetch(`${BASE}/api/v1/me`, auth)).status, 401, 'a revoked token no longer works');
 });
 
 test('narrow window (like 200% zoom): no sideways scrolling', async () => {
   await page.setViewportSize({width: 640, height: 800});
-  for (const hash of ['#/', '#/incidents', '#/incidents/new', `#/incidents/${ids.cyber}`]) {
+  for (const hash of ['#/', '#/incidents', '#/incidents/new', `#/incidents/${ids.cyber}`, '#/tokens']) {
     await open(hash);
     await page.locator('main h1').waitFor();
     await page.waitForLoadState('networkidle');
@@ -407,6 +545,8 @@ test("CSIRT: the dashboard shows the constituency's incidents; feedback on a rep
 });
 
 test('admin: the centre admin creates an organisation and a user', async () => {
+  await page.click('nav a:has-text("My tokens")');
+  await page.getByLabel(/^Admin/).waitFor(); // the admin scope is offered to admins
   await page.click('nav a:has-text("Organisations")');
   await expectHeading('Organisations');
   await a11y('the organisations view');

@@ -124,7 +124,9 @@ def test_tokens_scopes_expiry_and_revocation(centre):
     tok = r.json()
     assert centre.client(tok["token"]).get("/api/v1/me").status == 200
     listed = full.get("/api/v1/tokens").json()["items"]
-    assert any(t["id"] == tok["id"] and t["prefix"] == tok["token"][:12] for t in listed)
+    mine = [t for t in listed if t["id"] == tok["id"]]
+    assert len(mine) == 1 and mine[0]["prefix"] == tok["token"][:12]
+    assert mine[0]["last_used_at"] is not None  # used once just above
     assert all("hash" not in t and "token" not in t for t in listed)
     assert full.delete(f"/api/v1/tokens/{tok['id']}").status == 204
     assert centre.client(tok["token"]).get("/api/v1/me").status == 401
