@@ -43,25 +43,6 @@ email_valid(const char *s)
     return true;
 }
 
-static json_t *
-audit_detail(const char *k1, json_t *v1, const char *k2, json_t *v2)
-{
-    json_t *d = json_object();
-    if (k1)
-        json_object_set_new(d, k1, v1);
-    if (k2)
-        json_object_set_new(d, k2, v2);
-    return d;
-}
-
-static int
-audit_with(struct api *a, const char *action, const char *type, int64_t id, json_t *detail)
-{
-    int rc = api_audit(a, action, type, id, detail);
-    json_decref(detail);
-    return rc;
-}
-
 int
 accounts_org_create(struct api *a, const struct org_new *o, int64_t *id)
 {
@@ -107,8 +88,8 @@ accounts_org_create(struct api *a, const struct org_new *o, int64_t *id)
         return err_set(&a->eb, rc, "an organisation named '%s' exists already", o->name);
     if (rc != 0)
         return rc;
-    return audit_with(a, "org.create", "org", *id,
-                      audit_detail("name", json_string(o->name), "kind", json_string(o->kind)));
+    return api_audit(a, "org.create", "org", *id,
+                     api_object("name", json_string(o->name), "kind", json_string(o->kind), NULL));
 }
 
 int
@@ -142,8 +123,8 @@ accounts_user_create(struct api *a, int64_t org_id, const char *email, const cha
         return err_set(&a->eb, rc, "organisation %lld does not exist", (long long)org_id);
     if (rc != 0)
         return rc;
-    return audit_with(a, "user.create", "user", *id,
-                      audit_detail("email", json_string(email), "role", json_string(role)));
+    return api_audit(a, "user.create", "user", *id,
+                     api_object("email", json_string(email), "role", json_string(role), NULL));
 }
 
 int
@@ -177,8 +158,9 @@ accounts_token_create(struct api *a, int64_t user_id, const char *kind, const ch
         return err_set(&a->eb, rc, "user %lld does not exist", (long long)user_id);
     if (rc != 0)
         return rc;
-    return audit_with(a, "token.create", "token", *id,
-                      audit_detail("name", json_string(name), "scopes", json_string(scope_text)));
+    return api_audit(
+        a, "token.create", "token", *id,
+        api_object("name", json_string(name), "scopes", json_string(scope_text), NULL));
 }
 
 int
@@ -240,7 +222,7 @@ accounts_user_set_disabled(struct api *a, int64_t user_id, bool disabled)
         if (rc != 0)
             return rc;
     }
-    return audit_with(a, disabled ? "user.disable" : "user.enable", "user", user_id, NULL);
+    return api_audit(a, disabled ? "user.disable" : "user.enable", "user", user_id, NULL);
 }
 
 /* ---- JSON rows ---- */
@@ -275,7 +257,15 @@ col_int(const struct store_val *v)
     return v->type == STORE_NULL ? json_null() : json_integer(v->i);
 }
 
+/* Unix seconds as RFC 3339 text; null when NULL. */
+static json_t *
+col_time(const struct store_val *v)
+{
+    return v->type == STORE_NULL ? json_null() : api_time_json(v->i);
+}
+
 #define ORG_COLS "id, name, kind, country, region, csirt_id, is_operator, created_at"
+#define ORG_BY_ID "SELECT " ORG_COLS " FROM orgs WHERE id = ?"
 
 static json_t *
 org_json(const struct store_row *row)
@@ -288,12 +278,13 @@ org_json(const struct store_row *row)
     json_object_set_new(o, "region", col_text(&row->cols[4]));
     json_object_set_new(o, "csirt_id", col_int(&row->cols[5]));
     json_object_set_new(o, "is_operator", json_boolean(row->cols[6].i != 0));
-    json_object_set_new(o, "created_at", api_time_json(row->cols[7].i));
+    json_object_set_new(o, "created_at", col_time(&row->cols[7]));
     return o;
 }
 
 #define USER_COLS                                                                                  \
     "u.id, u.org_id, u.email, u.name, u.role, u.disabled, u.created_at, u.last_login_at, o.name"
+#define USER_BY_ID "SELECT " USER_COLS " FROM users u JOIN orgs o ON o.id = u.org_id WHERE u.id = ?"
 
 static json_t *
 user_json(const struct store_row *row)
@@ -305,10 +296,8 @@ user_json(const struct store_row *row)
     json_object_set_new(o, "name", col_text(&row->cols[3]));
     json_object_set_new(o, "role", col_text(&row->cols[4]));
     json_object_set_new(o, "disabled", json_boolean(row->cols[5].i != 0));
-    json_object_set_new(o, "created_at", api_time_json(row->cols[6].i));
-    json_object_set_new(o, "last_login_at",
-                        row->cols[7].type == STORE_NULL ? json_null()
-                                                        : api_time_json(row->cols[7].i));
+    json_object_set_new(o, "created_at", col_time(&row->cols[6]));
+    json_object_set_new(o, "last_login_at", col_time(&row->cols[7]));
     json_object_set_new(o, "org_name", col_text(&row->cols[8]));
     return o;
 }
@@ -326,13 +315,10 @@ token_json(const struct store_row *row)
     json_object_set_new(o, "name", col_text(&row->cols[3]));
     json_object_set_new(o, "prefix", col_text(&row->cols[4]));
     json_object_set_new(o, "scopes", col_text(&row->cols[5]));
-    json_object_set_new(o, "created_at", api_time_json(row->cols[6].i));
-    for (size_t i = 7; i <= 9; i++) {
-        static const char *const names[] = {"expires_at", "revoked_at", "last_used_at"};
-        json_object_set_new(o, names[i - 7],
-                            row->cols[i].type == STORE_NULL ? json_null()
-                                                            : api_time_json(row->cols[i].i));
-    }
+    json_object_set_new(o, "created_at", col_time(&row->cols[6]));
+    json_object_set_new(o, "expires_at", col_time(&row->cols[7]));
+    json_object_set_new(o, "revoked_at", col_time(&row->cols[8]));
+    json_object_set_new(o, "last_used_at", col_time(&row->cols[9]));
     return o;
 }
 
@@ -343,7 +329,7 @@ audit_json(const struct store_row *row)
 {
     json_t *o = json_object();
     json_object_set_new(o, "id", col_int(&row->cols[0]));
-    json_object_set_new(o, "at", api_time_json(row->cols[1].i));
+    json_object_set_new(o, "at", col_time(&row->cols[1]));
     json_object_set_new(o, "user_id", col_int(&row->cols[2]));
     json_object_set_new(o, "org_id", col_int(&row->cols[3]));
     json_object_set_new(o, "peer", col_text(&row->cols[4]));
@@ -355,11 +341,13 @@ audit_json(const struct store_row *row)
     return o;
 }
 
-/* Runs a query into {"items": [...]} and sends it, or answers the error. With `page_limit`,
- * adds next_after_id when the page is full. */
+/* Runs a query into {"items": [...]} and sends it, or answers the error. For a page, `next`
+ * names the member that says where the next one starts ("next_after_id", "next_before_id"):
+ * the last item's id when the page is full (`page_limit` items), else null. NULL `next`: a
+ * whole list. */
 static void
 send_rows(struct api *a, const char *sql, const struct store_val *p, size_t n,
-          json_t *(*convert)(const struct store_row *), int64_t page_limit)
+          json_t *(*convert)(const struct store_row *), const char *next, int64_t page_limit)
 {
     struct rows r = {.items = json_array(), .convert = convert};
     int rc = store_exec(a->db, sql, p, n, rows_add, &r, NULL, &a->eb);
@@ -369,33 +357,41 @@ send_rows(struct api *a, const char *sql, const struct store_val *p, size_t n,
         return;
     }
     json_t *out = json_object();
-    bool full = page_limit > 0 && (int64_t)json_array_size(r.items) == page_limit;
+    bool full = (int64_t)json_array_size(r.items) == page_limit;
     json_object_set_new(out, "items", r.items);
-    if (page_limit > 0)
-        json_object_set_new(out, "next_after_id", full ? json_integer(r.last_id) : json_null());
+    if (next)
+        json_object_set_new(out, next, full ? json_integer(r.last_id) : json_null());
     api_send_json(a, 200, out);
 }
 
-/* Runs a query expected to return one row and sends it; 404 when none. */
-static void
-send_row(struct api *a, const char *what, const char *sql, const struct store_val *p, size_t n,
-         json_t *(*convert)(const struct store_row *), int status)
+/* Runs a query for one row with the parameter `id`: *out is its JSON (a new reference), NULL
+ * when there is none. 0 or a store error. */
+static int
+row_fetch(struct api *a, const char *sql, int64_t id, json_t *(*convert)(const struct store_row *),
+          json_t **out)
 {
     struct rows r = {.items = json_array(), .convert = convert};
-    int rc = store_exec(a->db, sql, p, n, rows_add, &r, NULL, &a->eb);
-    if (rc != 0) {
-        json_decref(r.items);
-        api_store_error(a, rc);
-        return;
-    }
-    if (json_array_size(r.items) == 0) {
-        json_decref(r.items);
-        api_not_found(a, what);
-        return;
-    }
-    json_t *v = json_incref(json_array_get(r.items, 0));
+    struct store_val p[] = {store_int(id)};
+    int rc = store_exec(a->db, sql, p, 1, rows_add, &r, NULL, &a->eb);
+    *out = rc == 0 ? json_incref(json_array_get(r.items, 0)) : NULL;
     json_decref(r.items);
-    api_send_json(a, status, v);
+    return rc;
+}
+
+/* Runs a query for one row with the parameter `id` and sends it with `status`; 404 when there
+ * is none. */
+static void
+send_row(struct api *a, const char *what, const char *sql, int64_t id,
+         json_t *(*convert)(const struct store_row *), int status)
+{
+    json_t *v = NULL;
+    int rc = row_fetch(a, sql, id, convert, &v);
+    if (rc != 0)
+        api_store_error(a, rc);
+    else if (!v)
+        api_not_found(a, what);
+    else
+        api_send_json(a, status, v);
 }
 
 /* Maps a domain function's failure to a response. */
@@ -412,15 +408,14 @@ send_failure(struct api *a, int rc)
         api_store_error(a, rc);
 }
 
-/* Runs `fn` in a write transaction; answers the failure when it fails. */
+/* Opens a write transaction: 0, or the store error, answered. */
 static int
-in_tx(struct api *a, int rc_of_begin)
+tx_begin(struct api *a)
 {
-    if (rc_of_begin != 0) {
-        api_store_error(a, rc_of_begin);
-        return -1;
-    }
-    return 0;
+    int rc = store_begin(a->db, true, &a->eb);
+    if (rc != 0)
+        api_store_error(a, rc);
+    return rc;
 }
 
 static bool
@@ -589,26 +584,15 @@ logout(struct api *a)
 static void
 me(struct api *a)
 {
-    struct store_val p[] = {store_int(a->who.user_id)};
-    struct rows r = {.items = json_array(), .convert = user_json};
-    int rc = store_exec(a->db,
-                        "SELECT " USER_COLS " FROM users u JOIN orgs o ON o.id = u.org_id"
-                        " WHERE u.id = ?",
-                        p, 1, rows_add, &r, NULL, &a->eb);
-    if (rc != 0 || json_array_size(r.items) != 1) {
-        json_decref(r.items);
+    json_t *u = NULL, *org = NULL;
+    int rc = row_fetch(a, USER_BY_ID, a->who.user_id, user_json, &u);
+    if (rc != 0 || !u) {
         api_store_error(a, rc);
         return;
     }
-    json_t *u = json_incref(json_array_get(r.items, 0));
-    json_decref(r.items);
-    struct store_val q[] = {store_int(a->who.org_id)};
-    r = (struct rows){.items = json_array(), .convert = org_json};
-    rc = store_exec(a->db, "SELECT " ORG_COLS " FROM orgs WHERE id = ?", q, 1, rows_add, &r, NULL,
-                    &a->eb);
-    if (rc == 0 && json_array_size(r.items) == 1)
-        json_object_set(u, "org", json_array_get(r.items, 0));
-    json_decref(r.items);
+    row_fetch(a, ORG_BY_ID, a->who.org_id, org_json, &org); /* without it, no "org" */
+    if (org)
+        json_object_set_new(u, "org", org);
     char scopes[32];
     auth_scopes_format(a->who.scopes, scopes, sizeof(scopes));
     json_object_set_new(u, "scopes", json_string(scopes));
@@ -660,7 +644,7 @@ me_password(struct api *a)
 static void
 orgs_list(struct api *a)
 {
-    send_rows(a, "SELECT " ORG_COLS " FROM orgs ORDER BY name", NULL, 0, org_json, 0);
+    send_rows(a, "SELECT " ORG_COLS " FROM orgs ORDER BY name", NULL, 0, org_json, NULL, 0);
 }
 
 static void
@@ -669,8 +653,7 @@ org_get(struct api *a)
     int64_t id;
     if (api_param_id(a, 0, &id) != 0)
         return;
-    struct store_val p[] = {store_int(id)};
-    send_row(a, "organisation", "SELECT " ORG_COLS " FROM orgs WHERE id = ?", p, 1, org_json, 200);
+    send_row(a, "organisation", ORG_BY_ID, id, org_json, 200);
 }
 
 static const struct api_field org_fields[] = {
@@ -699,8 +682,8 @@ org_create(struct api *a)
         .csirt_id = json_integer_value(json_object_get(b, "csirt_id")),
     };
     int64_t id = 0;
-    int rc = store_begin(a->db, true, &a->eb);
-    if (in_tx(a, rc) != 0) {
+    int rc = tx_begin(a);
+    if (rc != 0) {
         json_decref(b);
         return;
     }
@@ -711,8 +694,7 @@ org_create(struct api *a)
     char loc[64];
     snprintf(loc, sizeof(loc), "/api/v1/orgs/%lld", (long long)id);
     http_resp_header(a->resp, "Location", loc);
-    struct store_val p[] = {store_int(id)};
-    send_row(a, "organisation", "SELECT " ORG_COLS " FROM orgs WHERE id = ?", p, 1, org_json, 201);
+    send_row(a, "organisation", ORG_BY_ID, id, org_json, 201);
 }
 
 static void
@@ -735,8 +717,8 @@ org_update(struct api *a)
                   "field 'country' must be an ISO 3166-1 alpha-2 code such as CZ or DE");
         return;
     }
-    int rc = store_begin(a->db, true, &a->eb);
-    if (in_tx(a, rc) != 0) {
+    int rc = tx_begin(a);
+    if (rc != 0) {
         json_decref(b);
         return;
     }
@@ -771,12 +753,11 @@ org_update(struct api *a)
     if (rc == IASO_E_EXIST)
         err_set(&a->eb, rc, "an organisation with that name exists already");
     if (rc == 0)
-        rc = api_audit(a, "org.update", "org", id, b);
+        rc = api_audit(a, "org.update", "org", id, json_incref(b));
     json_decref(b);
     if (!commit_or_fail(a, rc))
         return;
-    struct store_val p[] = {store_int(id)};
-    send_row(a, "organisation", "SELECT " ORG_COLS " FROM orgs WHERE id = ?", p, 1, org_json, 200);
+    send_row(a, "organisation", ORG_BY_ID, id, org_json, 200);
 }
 
 /* ---- users ---- */
@@ -820,7 +801,7 @@ users_list(struct api *a)
     send_rows(a,
               "SELECT " USER_COLS " FROM users u JOIN orgs o ON o.id = u.org_id"
               " WHERE u.org_id = ? AND u.id > ? ORDER BY u.id LIMIT ?",
-              p, 3, user_json, limit);
+              p, 3, user_json, "next_after_id", limit);
 }
 
 static const struct api_field user_fields[] = {
@@ -843,8 +824,8 @@ user_create(struct api *a)
         return;
     }
     int64_t id = 0;
-    int rc = store_begin(a->db, true, &a->eb);
-    if (in_tx(a, rc) != 0) {
+    int rc = tx_begin(a);
+    if (rc != 0) {
         json_decref(b);
         return;
     }
@@ -858,10 +839,7 @@ user_create(struct api *a)
     char loc[64];
     snprintf(loc, sizeof(loc), "/api/v1/users/%lld", (long long)id);
     http_resp_header(a->resp, "Location", loc);
-    struct store_val p[] = {store_int(id)};
-    send_row(a, "user",
-             "SELECT " USER_COLS " FROM users u JOIN orgs o ON o.id = u.org_id WHERE u.id = ?", p,
-             1, user_json, 201);
+    send_row(a, "user", USER_BY_ID, id, user_json, 201);
 }
 
 static bool
@@ -890,10 +868,7 @@ user_get(struct api *a)
     struct user_target t = {0};
     if (api_param_id(a, 0, &id) != 0 || !load_user_target(a, id, &t))
         return;
-    struct store_val p[] = {store_int(id)};
-    send_row(a, "user",
-             "SELECT " USER_COLS " FROM users u JOIN orgs o ON o.id = u.org_id WHERE u.id = ?", p,
-             1, user_json, 200);
+    send_row(a, "user", USER_BY_ID, id, user_json, 200);
 }
 
 static const struct api_field user_patch_fields[] = {
@@ -918,8 +893,8 @@ user_update(struct api *a)
         api_forbidden(a, "you may not change your own role or disable yourself");
         return;
     }
-    int rc = store_begin(a->db, true, &a->eb);
-    if (in_tx(a, rc) != 0) {
+    int rc = tx_begin(a);
+    if (rc != 0) {
         json_decref(b);
         return;
     }
@@ -933,10 +908,8 @@ user_update(struct api *a)
         struct store_val p[] = {store_text(json_string_value(v)), store_int(id)};
         rc = store_exec(a->db, "UPDATE users SET role = ? WHERE id = ?", p, 2, NULL, NULL, NULL,
                         &a->eb);
-        if (rc == 0) {
-            json_t *d = audit_detail("role", json_incref(v), NULL, NULL);
-            rc = audit_with(a, "user.role", "user", id, d);
-        }
+        if (rc == 0)
+            rc = api_audit(a, "user.role", "user", id, api_object("role", json_incref(v), NULL));
     }
     if (rc == 0 && (v = json_object_get(b, "disabled")) && json_is_boolean(v))
         rc = accounts_user_set_disabled(a, id, json_is_true(v));
@@ -945,10 +918,7 @@ user_update(struct api *a)
     json_decref(b);
     if (!commit_or_fail(a, rc))
         return;
-    struct store_val p[] = {store_int(id)};
-    send_row(a, "user",
-             "SELECT " USER_COLS " FROM users u JOIN orgs o ON o.id = u.org_id WHERE u.id = ?", p,
-             1, user_json, 200);
+    send_row(a, "user", USER_BY_ID, id, user_json, 200);
 }
 
 /* ---- tokens ---- */
@@ -958,7 +928,7 @@ tokens_list(struct api *a)
 {
     struct store_val p[] = {store_int(a->who.user_id)};
     send_rows(a, "SELECT " TOKEN_COLS " FROM tokens WHERE user_id = ? ORDER BY id", p, 1,
-              token_json, 0);
+              token_json, NULL, 0);
 }
 
 static const struct api_field token_fields[] = {
@@ -1005,8 +975,8 @@ token_create(struct api *a)
         api_time_parse(exp, &expires);
     char token[AUTH_TOKEN_LEN + 1];
     int64_t id = 0;
-    int rc = store_begin(a->db, true, &a->eb);
-    if (in_tx(a, rc) != 0) {
+    int rc = tx_begin(a);
+    if (rc != 0) {
         json_decref(b);
         return;
     }
@@ -1045,8 +1015,7 @@ token_revoke(struct api *a)
         api_store_error(a, rc);
         return;
     }
-    rc = store_begin(a->db, true, &a->eb);
-    if (in_tx(a, rc) != 0)
+    if (tx_begin(a) != 0)
         return;
     rc = accounts_token_revoke(a, id);
     if (commit_or_fail(a, rc))
@@ -1072,21 +1041,10 @@ audit_list(struct api *a)
     }
     struct store_val p[] = {store_int(before), store_int(org_id), store_int(org_id),
                             store_int(limit)};
-    struct rows r = {.items = json_array(), .convert = audit_json};
-    int rc = store_exec(a->db,
-                        "SELECT " AUDIT_COLS " FROM audit WHERE id < ? AND (? = 0 OR org_id = ?)"
-                        " ORDER BY id DESC LIMIT ?",
-                        p, 4, rows_add, &r, NULL, &a->eb);
-    if (rc != 0) {
-        json_decref(r.items);
-        api_store_error(a, rc);
-        return;
-    }
-    json_t *out = json_object();
-    bool full = (int64_t)json_array_size(r.items) == limit;
-    json_object_set_new(out, "items", r.items);
-    json_object_set_new(out, "next_before_id", full ? json_integer(r.last_id) : json_null());
-    api_send_json(a, 200, out);
+    send_rows(a,
+              "SELECT " AUDIT_COLS " FROM audit WHERE id < ? AND (? = 0 OR org_id = ?)"
+              " ORDER BY id DESC LIMIT ?",
+              p, 4, audit_json, "next_before_id", limit);
 }
 
 const struct api_route accounts_routes[] = {

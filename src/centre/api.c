@@ -44,6 +44,22 @@ api_send_json(struct api *a, int status, json_t *v)
     free(s);
 }
 
+json_t *
+api_object(const char *key, json_t *value, ...)
+{
+    json_t *o = json_object();
+    va_list ap;
+    va_start(ap, value);
+    while (key) {
+        json_object_set_new(o, key, value);
+        key = va_arg(ap, const char *);
+        if (key)
+            value = va_arg(ap, json_t *);
+    }
+    va_end(ap);
+    return o;
+}
+
 void
 api_error(struct api *a, int status, const char *code, const char *fmt, ...)
 {
@@ -359,8 +375,9 @@ api_fields_check(const json_t *obj, const struct api_field *fields, size_t n_fie
     return 0;
 }
 
-json_t *
-api_body(struct api *a, const struct api_field *fields, size_t n_fields, bool partial)
+/* The body decoded as JSON, any value (415 or 400 answered otherwise, NULL returned). */
+static json_t *
+body_load(struct api *a)
 {
     const char *ct = http_req_header(a->req, "Content-Type");
     if (!ct || strncmp(ct, "application/json", 16) != 0) {
@@ -376,6 +393,27 @@ api_body(struct api *a, const struct api_field *fields, size_t n_fields, bool pa
                   jerr.text, jerr.line, jerr.column);
         return NULL;
     }
+    return obj;
+}
+
+json_t *
+api_body_object(struct api *a)
+{
+    json_t *obj = body_load(a);
+    if (obj && !json_is_object(obj)) {
+        json_decref(obj);
+        api_error(a, 400, "bad_json", "the body must be a JSON object");
+        return NULL;
+    }
+    return obj;
+}
+
+json_t *
+api_body(struct api *a, const struct api_field *fields, size_t n_fields, bool partial)
+{
+    json_t *obj = body_load(a);
+    if (!obj)
+        return NULL;
     char msg[300];
     if (api_fields_check(obj, fields, n_fields, partial, msg, sizeof(msg)) != 0) {
         json_decref(obj);
@@ -383,6 +421,12 @@ api_body(struct api *a, const struct api_field *fields, size_t n_fields, bool pa
         return NULL;
     }
     return obj;
+}
+
+void
+api_bad_query(struct api *a, const char *name, const char *want)
+{
+    api_error(a, 400, "bad_query", "query parameter '%s' must be %s", name, want);
 }
 
 int
@@ -394,8 +438,10 @@ api_query_int(struct api *a, const char *name, int64_t def, int64_t min, int64_t
         return 0;
     }
     if (parse_i64(s, strlen(s), min, max, out) != 0) {
-        api_error(a, 400, "bad_query", "query parameter '%s' must be an integer from %lld to %lld",
-                  name, (long long)min, (long long)max);
+        char want[80];
+        snprintf(want, sizeof(want), "an integer from %lld to %lld", (long long)min,
+                 (long long)max);
+        api_bad_query(a, name, want);
         return -1;
     }
     return 0;
@@ -434,9 +480,10 @@ api_is_centre_admin(const struct api *a)
 
 int
 api_audit(struct api *a, const char *action, const char *object_type, int64_t object_id,
-          const json_t *detail)
+          json_t *detail)
 {
     char *d = detail ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(detail);
     struct store_val p[] = {
         store_int(a->now),
         a->has_who ? store_int(a->who.user_id) : store_null(),

@@ -61,6 +61,10 @@ struct api_route {
 
 /* Sends `v` as the JSON body with `status`, taking the reference. */
 void api_send_json(struct api *a, int status, json_t *v);
+/* {"k1": v1, "k2": v2, ...}: a new object from key-value pairs, the list ending with a NULL key,
+ * in the order given. Takes the values; a NULL value (a failed constructor) leaves its key out.
+ * NULL when out of memory. */
+json_t *api_object(const char *key, json_t *value, ...) __attribute__((sentinel));
 /* The common errors, each a JSON error body (see http_resp_error). */
 void api_error(struct api *a, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -101,6 +105,11 @@ struct api_field {
  */
 json_t *api_body(struct api *a, const struct api_field *fields, size_t n_fields, bool partial);
 
+/* The body as one JSON object, for bodies checked by the caller: 415 when it is not sent as
+ * JSON, 400 when it is not valid JSON or not an object; those answered, returns NULL. Else the
+ * object (a new reference). */
+json_t *api_body_object(struct api *a);
+
 /* Same checks on an already decoded object, writing a sentence into `msg`; for nested objects
  * and the fuzz target. Returns 0 or IASO_E_INVAL. */
 int api_fields_check(const json_t *obj, const struct api_field *fields, size_t n_fields,
@@ -114,6 +123,8 @@ void api_time_format(int64_t t, char out[21]);
 /* json string of a time, or json null for 0/negative (unset). */
 json_t *api_time_json(int64_t t);
 
+/* Answers 400 bad_query: "query parameter 'NAME' must be WANT". */
+void api_bad_query(struct api *a, const char *name, const char *want);
 /* Query parameters: integer with bounds and default; 400 answered on a bad value (returns -1). */
 int api_query_int(struct api *a, const char *name, int64_t def, int64_t min, int64_t max,
                   int64_t *out);
@@ -133,10 +144,11 @@ bool api_is_centre_admin(const struct api *a);
 /*
  * Appends one line to the audit log, inside the caller's transaction when there is one:
  * who (the principal), when (a->now), from where (the peer), what (`action` like
- * "incident.create", the object type and id, `detail` a JSON object or NULL; not stolen).
+ * "incident.create", the object type and id, `detail` a JSON object or NULL; taken, also on
+ * failure).
  */
 int api_audit(struct api *a, const char *action, const char *object_type, int64_t object_id,
-              const json_t *detail);
+              json_t *detail);
 
 /* ---- TLP ---- */
 

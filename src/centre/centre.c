@@ -223,6 +223,7 @@ routes_build(struct route_table *t)
         {accounts_routes, accounts_routes_n},
 #ifdef IASO_HAVE_INCIDENTS
         {incident_routes, incident_routes_n},
+        {incident_nis2_routes, incident_nis2_routes_n},
 #endif
     };
     size_t n_sys = sizeof(system_routes) / sizeof(system_routes[0]);

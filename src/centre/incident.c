@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The incident registry and its NIS2 endpoints; see incident.h for who may see and do what.
+// The incident registry; see incident.h for who may see and do what. The NIS2 endpoints are in
+// incident-nis2.c, and what the two share in incident-int.h.
 //
 // How an incident is kept: the common fields are columns of `incidents`; the kind-specific
 // fields are a JSON object in `detail`, except the restricted ones, which live in `restricted`
@@ -8,12 +9,15 @@
 // (times as RFC 3339 text). Create builds a state from defaults and the body; PATCH builds one
 // from the row and applies the body; both check the state as a whole and write it back.
 //
-// Each handler for /incidents/{id}/... starts with read_open() or write_open(), which read the
-// row through the visibility condition (404 when the caller may not see it) and work out what
-// the caller may do with it (struct access). Writes open the transaction first and read the row
-// inside it, then update it with "WHERE version = ?" so a concurrent change is a 409, never lost.
-// Checks go in this order: the incident (404), the caller's right (403), the body (400/415),
-// the incident's state (409); nothing is written before the last check has passed.
+// Each handler for /incidents/{id}/... starts with incident_read_open() or incident_write_open(),
+// which read the row through the visibility condition (404 when the caller may not see it) and
+// work out what the caller may do with it (struct access). Writes open the transaction first and
+// read the row inside it, then update it with "WHERE version = ?" (incident_update) so a
+// concurrent change is a 409, never lost, and end with incident_write_commit(): the timeline
+// event, the audit line, the commit. Checks go in this order: the incident (404), the caller's
+// right (403), the body (400/415), the incident's state (409); nothing is written before the
+// last check has passed. Every handler leaves through one `out:`, whose store_rollback() undoes
+// an unfinished write and does nothing after a commit.
 //
 // The next NIS2 deadline (stage and due time) is kept in the row (nis2_next_stage,
 // nis2_next_due_at), recomputed with nis2_clock() by every write that changes a fact it depends
@@ -30,9 +34,8 @@
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/parse.h"
+#include "centre/incident-int.h"
 #include "centre/nis2.h"
-
-#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---- vocabularies ---- */
 
@@ -225,9 +228,8 @@ incident_status_parse(const char *s, enum incident_status *out)
     return 0;
 }
 
-/* A stored TLP rank as its name; anything out of range as RED, the safe side. */
-static const char *
-tlp_name(int64_t rank)
+const char *
+incident_tlp_name(int64_t rank)
 {
     return api_tlp_names[rank >= TLP_CLEAR && rank <= TLP_RED ? rank : TLP_RED];
 }
@@ -807,34 +809,7 @@ incident_visibility_sql(const struct principal *who, struct store_val params[INC
 
 /* ---- one incident ---- */
 
-struct incident {
-    int64_t id;
-    int64_t org_id;
-    int64_t org_csirt_id; /* 0: the organisation has no CSIRT */
-    enum incident_kind kind;
-    enum incident_status status;
-    int64_t tlp;
-    bool nis2;
-    int64_t occurred_at; /* 0: unknown */
-    int64_t aware_at;    /* 0: unknown */
-    int64_t created_by;
-    int64_t created_at;
-    int64_t updated_at;
-    int64_t closed_at; /* 0: open */
-    int64_t version;
-    enum nis2_stage nis2_next_stage;
-    int64_t nis2_next_due_at; /* 0: nothing outstanding */
-    bool is_shared_with_me;   /* shared with the caller's organisation */
-    char *org_name;           /* owned, like the strings below */
-    char *title;
-    char *summary;
-    char *country;
-    char *region;
-    json_t *detail;     /* owned: the kind's fields that are not restricted */
-    json_t *restricted; /* owned: the restricted ones */
-};
-
-static void
+void
 incident_release(struct incident *inc)
 {
     free(inc->org_name);
@@ -880,6 +855,16 @@ col_object(const struct store_row *row, size_t i)
     return json_object();
 }
 
+/* The next NIS2 deadline from its columns i (stage) and i + 1 (due time): the due time, or 0
+ * when there is none; `stage` is set only then. */
+static int64_t
+col_next(const struct store_row *row, size_t i, enum nis2_stage *stage)
+{
+    if (col_is_null(row, i) || nis2_stage_parse(col_text(row, i), stage) != 0)
+        return 0;
+    return col_int(row, i + 1);
+}
+
 #define INCIDENT_COLUMNS                                                                           \
     "i.id, i.org_id, o.name, o.csirt_id, i.kind, i.title, i.summary, i.status, i.tlp, i.nis2,"     \
     " i.country, i.region, i.occurred_at, i.aware_at, i.detail, i.restricted, i.created_by,"       \
@@ -915,10 +900,7 @@ incident_row(void *ctx, const struct store_row *row)
     inc->updated_at = col_int(row, 18);
     inc->closed_at = col_int(row, 19);
     inc->version = col_int(row, 20);
-    if (col_is_null(row, 21) || nis2_stage_parse(col_text(row, 21), &inc->nis2_next_stage) != 0)
-        inc->nis2_next_due_at = 0;
-    else
-        inc->nis2_next_due_at = col_int(row, 22);
+    inc->nis2_next_due_at = col_next(row, 21, &inc->nis2_next_stage);
     inc->is_shared_with_me = col_int(row, 23) > 0;
     if (!inc->org_name || !inc->title || !inc->summary || !inc->country || !inc->region ||
         !inc->detail || !inc->restricted)
@@ -948,15 +930,6 @@ incident_load(struct api *a, int64_t id, struct incident *inc)
     return rc;
 }
 
-/* What the caller may do with an incident it can see. */
-struct access {
-    bool sees_restricted;
-    bool can_manage; /* update, status, attachments, shares, NIS2 reports sent */
-    bool can_reopen; /* closed -> responding */
-    bool can_comment;
-    bool is_csirt; /* staff of the incident's CSIRT (case 2): feedback, requests */
-};
-
 static void
 access_compute(const struct api *a, const struct incident *inc, struct access *acc)
 {
@@ -981,10 +954,8 @@ load_error(struct api *a, int rc)
         api_store_error(a, rc);
 }
 
-/* The incident named by the path's first capture, read without a transaction; answers and
- * returns -1 when it is not there or not visible. */
-static int
-read_open(struct api *a, struct incident *inc, struct access *acc)
+int
+incident_read_open(struct api *a, struct incident *inc, struct access *acc)
 {
     int64_t id;
     if (api_param_id(a, 0, &id) != 0)
@@ -998,10 +969,8 @@ read_open(struct api *a, struct incident *inc, struct access *acc)
     return 0;
 }
 
-/* Same, inside a new write transaction, which stays open on success (the caller commits or
- * rolls back) and is rolled back on failure. */
-static int
-write_open(struct api *a, struct incident *inc, struct access *acc)
+int
+incident_write_open(struct api *a, struct incident *inc, struct access *acc)
 {
     int64_t id;
     if (api_param_id(a, 0, &id) != 0)
@@ -1021,26 +990,30 @@ write_open(struct api *a, struct incident *inc, struct access *acc)
     return 0;
 }
 
-static const char manage_denied[] =
-    "only the reporting organisation's reporters and admins and its CSIRT's analysts and admins "
-    "may change this incident";
+int
+incident_manage_check(struct api *a, const struct access *acc)
+{
+    if (acc->can_manage)
+        return 0;
+    api_forbidden(a, "only the reporting organisation's reporters and admins and its CSIRT's "
+                     "analysts and admins may change this incident");
+    return -1;
+}
 
 /* ---- JSON ---- */
 
+/* The next NIS2 deadline: {"stage", "due_at", "late"}, or null when there is none (due_at 0). */
 static json_t *
-nis2_next_json(const struct incident *inc, int64_t now)
+nis2_next_json(enum nis2_stage stage, int64_t due_at, int64_t now)
 {
-    if (inc->nis2_next_due_at <= 0)
+    if (due_at <= 0)
         return json_null();
-    json_t *o = json_object();
-    json_object_set_new(o, "stage", json_string(nis2_stage_name(inc->nis2_next_stage)));
-    json_object_set_new(o, "due_at", api_time_json(inc->nis2_next_due_at));
-    json_object_set_new(o, "late", json_boolean(now > inc->nis2_next_due_at));
-    return o;
+    return api_object("stage", json_string(nis2_stage_name(stage)), "due_at", api_time_json(due_at),
+                      "late", json_boolean(now > due_at), NULL);
 }
 
-static json_t *
-org_json(int64_t id, const char *name)
+json_t *
+incident_org_json(int64_t id, const char *name)
 {
     json_t *o = json_object();
     json_object_set_new(o, "id", json_integer(id));
@@ -1062,10 +1035,6 @@ kind_fields_put(json_t *out, const struct incident *inc, bool with_restricted)
     }
 }
 
-/*
- * The incident as the API shows it to a caller with access `acc`; `shares` (taken, may be NULL)
- * is the list of organisations it is shared with, shown to those who manage it.
- */
 /* One step forward, or to closed from any open status, or closed -> responding (a reopening). */
 static bool
 status_step_ok(enum incident_status from, enum incident_status to)
@@ -1075,7 +1044,7 @@ status_step_ok(enum incident_status from, enum incident_status to)
     return to == INCIDENT_CLOSED || (int)to == (int)from + 1;
 }
 
-static json_t *
+json_t *
 incident_json(const struct incident *inc, const struct access *acc, json_t *shares, int64_t now)
 {
     json_t *o = json_object();
@@ -1084,20 +1053,21 @@ incident_json(const struct incident *inc, const struct access *acc, json_t *shar
     json_object_set_new(o, "title", json_string(inc->title));
     json_object_set_new(o, "summary", json_string(inc->summary));
     json_object_set_new(o, "status", json_string(incident_status_name(inc->status)));
-    json_object_set_new(o, "tlp", json_string(tlp_name(inc->tlp)));
+    json_object_set_new(o, "tlp", json_string(incident_tlp_name(inc->tlp)));
     json_object_set_new(o, "nis2", json_boolean(inc->nis2));
     json_object_set_new(o, "country", json_string(inc->country));
     json_object_set_new(o, "region", json_string(inc->region));
     json_object_set_new(o, "occurred_at", api_time_json(inc->occurred_at));
     json_object_set_new(o, "aware_at", api_time_json(inc->aware_at));
     kind_fields_put(o, inc, acc->sees_restricted);
-    json_object_set_new(o, "org", org_json(inc->org_id, inc->org_name));
+    json_object_set_new(o, "org", incident_org_json(inc->org_id, inc->org_name));
     json_object_set_new(o, "created_by", json_integer(inc->created_by));
     json_object_set_new(o, "created_at", api_time_json(inc->created_at));
     json_object_set_new(o, "updated_at", api_time_json(inc->updated_at));
     json_object_set_new(o, "closed_at", api_time_json(inc->closed_at));
     json_object_set_new(o, "version", json_integer(inc->version));
-    json_object_set_new(o, "nis2_next", nis2_next_json(inc, now));
+    json_object_set_new(o, "nis2_next",
+                        nis2_next_json(inc->nis2_next_stage, inc->nis2_next_due_at, now));
     if (acc->can_manage && shares)
         json_object_set(o, "shared_with", shares);
     json_decref(shares);
@@ -1126,7 +1096,7 @@ incident_json(const struct incident *inc, const struct access *acc, json_t *shar
 static int
 share_row(void *ctx, const struct store_row *row)
 {
-    json_t *o = org_json(col_int(row, 0), col_text(row, 1));
+    json_t *o = incident_org_json(col_int(row, 0), col_text(row, 1));
     json_object_set_new(o, "shared_at", api_time_json(col_int(row, 2)));
     return json_array_append_new(ctx, o) == 0 ? 0 : IASO_E_NOMEM;
 }
@@ -1182,7 +1152,7 @@ incident_state(const struct incident *inc)
     json_t *s = json_object();
     json_object_set_new(s, "title", json_string(inc->title));
     json_object_set_new(s, "summary", json_string(inc->summary));
-    json_object_set_new(s, "tlp", json_string(tlp_name(inc->tlp)));
+    json_object_set_new(s, "tlp", json_string(incident_tlp_name(inc->tlp)));
     json_object_set_new(s, "nis2", json_boolean(inc->nis2));
     json_object_set_new(s, "country", json_string(inc->country));
     json_object_set_new(s, "region", json_string(inc->region));
@@ -1224,25 +1194,27 @@ state_apply(json_t *state, const json_t *body)
     return 0;
 }
 
+/* Appends `name` to `names` when the field differs between two states (absent counts). */
+static void
+change_note(json_t *names, const json_t *old, const json_t *cur, const char *name)
+{
+    json_t *a = json_object_get(old, name);
+    json_t *b = json_object_get(cur, name);
+    if ((a || b) && !(a && b && json_equal(a, b)))
+        json_array_append_new(names, json_string(name));
+}
+
 /* The names of the fields whose values differ between two states, in table order. */
 static json_t *
 state_changes(const json_t *old, const json_t *cur, enum incident_kind kind)
 {
     json_t *names = json_array();
-    for (size_t i = 0; i < N_OF(state_common); i++) {
-        json_t *a = json_object_get(old, state_common[i]);
-        json_t *b = json_object_get(cur, state_common[i]);
-        if ((a || b) && !(a && b && json_equal(a, b)))
-            json_array_append_new(names, json_string(state_common[i]));
-    }
+    for (size_t i = 0; i < N_OF(state_common); i++)
+        change_note(names, old, cur, state_common[i]);
     size_t n = 0;
     const struct api_field *f = kind_fields(kind, &n);
-    for (size_t i = 0; i < n; i++) {
-        json_t *a = json_object_get(old, f[i].name);
-        json_t *b = json_object_get(cur, f[i].name);
-        if ((a || b) && !(a && b && json_equal(a, b)))
-            json_array_append_new(names, json_string(f[i].name));
-    }
+    for (size_t i = 0; i < n; i++)
+        change_note(names, old, cur, f[i].name);
     return names;
 }
 
@@ -1315,33 +1287,31 @@ state_columns(const json_t *state, enum incident_kind kind, struct incident_cols
     return 0;
 }
 
-/* ---- request helpers ---- */
+/* The columns a state is written to, in the order of state_values(). */
+#define STATE_COLUMNS                                                                              \
+    "title, summary, tlp, nis2, country, region, occurred_at, aware_at, detail, restricted"
+#define STATE_SET                                                                                  \
+    "title = ?, summary = ?, tlp = ?, nis2 = ?, country = ?, region = ?, occurred_at = ?,"         \
+    " aware_at = ?, detail = ?, restricted = ?,"
+#define STATE_N_COLUMNS 10
 
-/* The body as a JSON object (415 or 400 answered otherwise, NULL returned). */
-static json_t *
-body_object(struct api *a)
+/* The values of STATE_COLUMNS; they borrow from `c`. */
+static void
+state_values(const struct incident_cols *c, struct store_val v[STATE_N_COLUMNS])
 {
-    const char *ct = http_req_header(a->req, "Content-Type");
-    if (!ct || strncmp(ct, "application/json", 16) != 0) {
-        api_error(a, 415, "unsupported_media_type",
-                  "send the body as JSON with Content-Type: application/json");
-        return NULL;
-    }
-    json_error_t jerr;
-    json_t *obj =
-        json_loadb((const char *)a->req->body, a->req->body_len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!obj) {
-        api_error(a, 400, "bad_json", "the body is not valid JSON: %s (line %d, column %d)",
-                  jerr.text, jerr.line, jerr.column);
-        return NULL;
-    }
-    if (!json_is_object(obj)) {
-        json_decref(obj);
-        api_error(a, 400, "bad_json", "the body must be a JSON object");
-        return NULL;
-    }
-    return obj;
+    v[0] = store_text(c->title);
+    v[1] = store_text(c->summary);
+    v[2] = store_int(c->tlp);
+    v[3] = store_int(c->nis2);
+    v[4] = store_text(c->country);
+    v[5] = store_text(c->region);
+    v[6] = c->occurred_at ? store_int(c->occurred_at) : store_null();
+    v[7] = c->aware_at ? store_int(c->aware_at) : store_null();
+    v[8] = store_text(c->detail);
+    v[9] = store_text(c->restricted);
 }
+
+/* ---- request helpers ---- */
 
 /* Appends an event to the incident's timeline; takes `body`. */
 static int
@@ -1364,28 +1334,29 @@ event_add(struct api *a, int64_t incident_id, const char *kind, json_t *body, in
     return rc;
 }
 
-/* One audit line about an incident; takes `detail`. */
-static int
-audit(struct api *a, const char *action, int64_t incident_id, json_t *detail)
+int
+incident_write_commit(struct api *a, int64_t incident_id, const char *kind, json_t *body,
+                      const char *action, json_t *detail)
 {
-    int rc = api_audit(a, action, "incident", incident_id, detail);
-    json_decref(detail);
+    int rc = 0;
+    if (kind)
+        rc = event_add(a, incident_id, kind, body, NULL);
+    else
+        json_decref(body);
+    if (rc == 0)
+        rc = api_audit(a, action, "incident", incident_id, detail);
+    else
+        json_decref(detail);
+    if (rc == 0)
+        rc = store_commit(a->db, &a->eb); /* rolled back when it fails */
     return rc;
 }
 
-/* json_pack without the format strings: {"k1": v1, "k2": v2, "k3": v3}, values taken, NULL
- * keys ending the list early. */
-static json_t *
-obj3(const char *k1, json_t *v1, const char *k2, json_t *v2, const char *k3, json_t *v3)
+void
+incident_conflict(struct api *a)
 {
-    json_t *o = json_object();
-    if (k1)
-        json_object_set_new(o, k1, v1);
-    if (k2)
-        json_object_set_new(o, k2, v2);
-    if (k3)
-        json_object_set_new(o, k3, v3);
-    return o;
+    api_error(a, 409, "conflict",
+              "the incident was changed by someone else meanwhile; read it again and retry");
 }
 
 /* Location: /api/v1/incidents/{id}, or /api/v1/incidents/{id}/{sub}/{sub_id} with `sub`. */
@@ -1449,28 +1420,10 @@ page_send(struct api *a, struct page_ctx *pc)
     api_send_json(a, 200, out);
 }
 
-/* ---- NIS2 report records ---- */
+/* ---- NIS2 report records and the next deadline ---- */
 
-struct report {
-    int64_t id;
-    enum nis2_stage stage;
-    int64_t requested_at; /* 0 unless the CSIRT asked for it */
-    int64_t due_at;       /* requests: the due time asked for */
-    int64_t sent_at;      /* 0: not sent (an open request) */
-    int64_t sent_by;
-    int64_t feedback_at;
-    char *sent_by_name; /* owned, "" when not sent */
-    char *feedback;     /* owned, NULL when none */
-    char *content;      /* owned JSON text, NULL unless loaded */
-};
-
-struct reports {
-    struct report *r; /* owned: n of them */
-    size_t n;
-};
-
-static void
-reports_release(struct reports *rs)
+void
+incident_reports_release(struct reports *rs)
 {
     for (size_t i = 0; rs->r && i < rs->n; i++) {
         free(rs->r[i].sent_by_name);
@@ -1507,9 +1460,8 @@ report_row(void *ctx, const struct store_row *row)
     return 0;
 }
 
-/* Every report record of an incident, oldest first; the snapshots only `with_content`. */
-static int
-reports_load(struct api *a, int64_t incident_id, bool with_content, struct reports *rs)
+int
+incident_reports_load(struct api *a, int64_t incident_id, bool with_content, struct reports *rs)
 {
     rs->n = 0;
     rs->r = calloc(INCIDENT_NIS2_REPORTS_MAX, sizeof(*rs->r));
@@ -1528,19 +1480,14 @@ reports_load(struct api *a, int64_t incident_id, bool with_content, struct repor
               "?",
         p, N_OF(p), report_row, rs, NULL, &a->eb);
     if (rc != 0)
-        reports_release(rs);
+        incident_reports_release(rs);
     return rc;
 }
 
-/* The clock's facts: the incident's flag and times, and what its report records say. */
+/* Adds what the report records say to facts `f` (whose report members are zero). */
 static void
-facts_build(int64_t aware_at, bool is_significant, int64_t closed_at, const struct reports *rs,
-            struct nis2_facts *f)
+facts_add_reports(struct nis2_facts *f, const struct reports *rs)
 {
-    memset(f, 0, sizeof(*f));
-    f->is_significant = is_significant;
-    f->aware_at = aware_at;
-    f->closed_at = closed_at;
     for (size_t i = 0; rs && i < rs->n; i++) {
         const struct report *r = &rs->r[i];
         enum nis2_stage s = r->stage;
@@ -1559,11 +1506,15 @@ facts_build(int64_t aware_at, bool is_significant, int64_t closed_at, const stru
     }
 }
 
-static void
-facts_of(const struct incident *inc, const struct reports *rs, struct nis2_facts *f)
+void
+incident_facts(const struct incident *inc, const struct reports *rs, struct nis2_facts *f)
 {
-    facts_build(inc->aware_at, inc->nis2, inc->status == INCIDENT_CLOSED ? inc->closed_at : 0, rs,
-                f);
+    *f = (struct nis2_facts){
+        .is_significant = inc->nis2,
+        .aware_at = inc->aware_at,
+        .closed_at = inc->status == INCIDENT_CLOSED ? inc->closed_at : 0,
+    };
+    facts_add_reports(f, rs);
 }
 
 /* The next deadline as the two column values (NULL, NULL when none). */
@@ -1583,39 +1534,54 @@ next_values(const struct nis2_facts *f, int64_t now, struct store_val *stage, st
     }
 }
 
-/* Rewrites the incident's next deadline after its report records changed, counting as a
- * change of the incident (updated_at, version). 0, IASO_E_EXIST when someone else changed it
- * meanwhile, or a store error. */
+/* A change of an incident row: the SET list `set` ("column = ?," each), then the columns every
+ * change writes, guarded by the version that was read. */
+#define INCIDENT_UPDATE(set)                                                                       \
+    "UPDATE incidents SET " set " updated_at = ?, version = version + 1, nis2_next_stage = ?,"     \
+    " nis2_next_due_at = ? WHERE id = ? AND version = ?"
+#define INCIDENT_SET_MAX STATE_N_COLUMNS /* values of the longest SET list */
+
+/*
+ * Writes a change of incident `inc` inside the caller's transaction: `sql` (INCIDENT_UPDATE)
+ * with `set` (n_set values) for its SET list, then updated_at, a new version and the next NIS2
+ * deadline, computed from the incident's report records and `after`: its own facts
+ * (is_significant, aware_at, closed_at) as the change leaves them, report members zero. 0,
+ * IASO_E_EXIST when the row is no longer at the version `inc` was read at (someone else changed
+ * it meanwhile), or a store error.
+ */
 static int
-next_refresh(struct api *a, const struct incident *inc)
+incident_update(struct api *a, const struct incident *inc, const struct nis2_facts *after,
+                const char *sql, const struct store_val *set, size_t n_set)
 {
+    struct store_val p[INCIDENT_SET_MAX + 5];
     struct reports rs = {0};
-    struct nis2_facts f;
-    int rc = reports_load(a, inc->id, false, &rs);
+    struct nis2_facts f = *after;
+    if (n_set > INCIDENT_SET_MAX)
+        return err_set(&a->eb, IASO_E_LIMIT, "incident update with %zu values", n_set);
+    int rc = incident_reports_load(a, inc->id, false, &rs);
     if (rc != 0)
         return rc;
-    facts_of(inc, &rs, &f);
-    reports_release(&rs);
-    struct store_val p[6];
-    next_values(&f, a->now, &p[0], &p[1]);
-    p[2] = store_int(a->now);
-    p[3] = store_int(inc->id);
-    p[4] = store_int(inc->version);
+    facts_add_reports(&f, &rs);
+    incident_reports_release(&rs);
+    for (size_t i = 0; i < n_set; i++)
+        p[i] = set[i];
+    p[n_set] = store_int(a->now);
+    next_values(&f, a->now, &p[n_set + 1], &p[n_set + 2]);
+    p[n_set + 3] = store_int(inc->id);
+    p[n_set + 4] = store_int(inc->version);
     int64_t n = 0;
-    rc = store_exec(a->db,
-                    "UPDATE incidents SET nis2_next_stage = ?, nis2_next_due_at = ?,"
-                    " updated_at = ?, version = version + 1 WHERE id = ? AND version = ?",
-                    p, 5, NULL, NULL, &n, &a->eb);
+    rc = store_exec(a->db, sql, p, n_set + 5, NULL, NULL, &n, &a->eb);
     if (rc == 0 && n == 0)
         rc = IASO_E_EXIST;
     return rc;
 }
 
-static void
-concurrent_change(struct api *a)
+int
+incident_nis2_refresh(struct api *a, const struct incident *inc)
 {
-    api_error(a, 409, "conflict",
-              "the incident was changed by someone else meanwhile; read it again and retry");
+    struct nis2_facts after;
+    incident_facts(inc, NULL, &after);
+    return incident_update(a, inc, &after, INCIDENT_UPDATE(""), NULL, 0);
 }
 
 /* ---- GET /incidents ---- */
@@ -1633,28 +1599,16 @@ summary_row(void *ctx, const struct store_row *row)
     json_object_set_new(o, "kind", json_string(col_text(row, 1)));
     json_object_set_new(o, "title", json_string(col_text(row, 2)));
     json_object_set_new(o, "status", json_string(col_text(row, 3)));
-    json_object_set_new(o, "tlp", json_string(tlp_name(tlp)));
-    json_object_set_new(o, "org", org_json(col_int(row, 5), col_text(row, 6)));
+    json_object_set_new(o, "tlp", json_string(incident_tlp_name(tlp)));
+    json_object_set_new(o, "org", incident_org_json(col_int(row, 5), col_text(row, 6)));
     json_object_set_new(o, "country", json_string(col_text(row, 7)));
     json_object_set_new(o, "created_at", api_time_json(col_int(row, 8)));
     json_object_set_new(o, "updated_at", api_time_json(col_int(row, 9)));
     json_object_set_new(o, "nis2", json_boolean(col_int(row, 10) != 0));
-    enum nis2_stage next;
-    int64_t due = col_int(row, 12);
-    if (!col_is_null(row, 11) && nis2_stage_parse(col_text(row, 11), &next) == 0 && due > 0) {
-        json_object_set_new(o, "nis2_next",
-                            obj3("stage", json_string(nis2_stage_name(next)), "due_at",
-                                 api_time_json(due), "late", json_boolean(pc->now > due)));
-    } else {
-        json_object_set_new(o, "nis2_next", json_null());
-    }
+    enum nis2_stage next = NIS2_EARLY_WARNING;
+    int64_t due = col_next(row, 11, &next);
+    json_object_set_new(o, "nis2_next", nis2_next_json(next, due, pc->now));
     return json_array_append_new(pc->items, o) == 0 ? 0 : IASO_E_NOMEM;
-}
-
-static void
-bad_query(struct api *a, const char *name, const char *want)
-{
-    api_error(a, 400, "bad_query", "query parameter '%s' must be %s", name, want);
 }
 
 #define LIST_PARAMS_MAX (INCIDENT_VIS_N + 16)
@@ -1694,7 +1648,7 @@ incidents_list(struct api *a)
     const char *s = http_req_query(a->req, "kind");
     enum incident_kind kind;
     if (s && incident_kind_parse(s, &kind) != 0) {
-        bad_query(a, "kind", "cyber or violence");
+        api_bad_query(a, "kind", "cyber or violence");
         goto out;
     }
     if (s && rc == 0)
@@ -1703,9 +1657,9 @@ incidents_list(struct api *a)
     enum incident_status status;
     bool open_only = s && strcmp(s, "open") == 0;
     if (s && !open_only && incident_status_parse(s, &status) != 0) {
-        bad_query(a, "status",
-                  "one of reported, triaged, responding, recovering, closed, or open "
-                  "(every status but closed)");
+        api_bad_query(a, "status",
+                      "one of reported, triaged, responding, recovering, closed, or open "
+                      "(every status but closed)");
         goto out;
     }
     if (open_only && rc == 0)
@@ -1716,7 +1670,7 @@ incidents_list(struct api *a)
      * my CSIRT coordinates); both narrow what visibility already allows */
     s = http_req_query(a->req, "scope");
     if (s && strcmp(s, "own") != 0 && strcmp(s, "constituency") != 0) {
-        bad_query(a, "scope", "own or constituency");
+        api_bad_query(a, "scope", "own or constituency");
         goto out;
     }
     if (s && strcmp(s, "own") == 0 && rc == 0)
@@ -1727,7 +1681,8 @@ incidents_list(struct api *a)
     s = http_req_query(a->req, "tlp");
     enum tlp tlp;
     if (s && api_tlp_parse(s, &tlp) != 0) {
-        bad_query(a, "tlp", "one of CLEAR, GREEN, AMBER, AMBER+STRICT, RED (the highest level)");
+        api_bad_query(a, "tlp",
+                      "one of CLEAR, GREEN, AMBER, AMBER+STRICT, RED (the highest level)");
         goto out;
     }
     if (s && rc == 0)
@@ -1745,14 +1700,14 @@ incidents_list(struct api *a)
         rc = filter_add(&sql, p, &n, "i.nis2_next_due_at <= ?", store_int(a->now + due_h * 3600));
     s = http_req_query(a->req, "country");
     if (s && !country_valid(s)) {
-        bad_query(a, "country", "an ISO 3166-1 alpha-2 code in capitals, such as DE");
+        api_bad_query(a, "country", "an ISO 3166-1 alpha-2 code in capitals, such as DE");
         goto out;
     }
     if (s && rc == 0)
         rc = filter_add(&sql, p, &n, "i.country = ?", store_text(s));
     s = http_req_query(a->req, "q");
     if (s && (strlen(s) == 0 || strlen(s) > INCIDENT_TITLE_MAX)) {
-        bad_query(a, "q", "1 to 200 bytes of the title to look for");
+        api_bad_query(a, "q", "1 to 200 bytes of the title to look for");
         goto out;
     }
     if (s && rc == 0) {
@@ -1774,7 +1729,7 @@ incidents_list(struct api *a)
         int64_t t;
         s = http_req_query(a->req, bounds[i]);
         if (s && api_time_parse(s, &t) != 0) {
-            bad_query(a, bounds[i], "a date and time like 2026-11-23T08:30:00Z");
+            api_bad_query(a, bounds[i], "a date and time like 2026-11-23T08:30:00Z");
             goto out;
         }
         if (s)
@@ -1821,7 +1776,7 @@ shares_check(struct api *a, const json_t *ids, int64_t tlp)
         api_error(a, 400, "bad_field",
                   "field 'shared_with': a TLP:%s incident cannot be shared, since shares give "
                   "access up to TLP:AMBER; lower the TLP or share nothing",
-                  tlp_name(tlp));
+                  incident_tlp_name(tlp));
         return -1;
     }
     size_t i;
@@ -1857,9 +1812,17 @@ share_insert(struct api *a, int64_t incident_id, int64_t org_id)
                         " VALUES (?, ?, ?, ?)",
                         p, N_OF(p), NULL, NULL, NULL, &a->eb);
     if (rc == 0)
-        rc = event_add(a, incident_id, "share",
-                       obj3("org_id", json_integer(org_id), NULL, NULL, NULL, NULL), NULL);
+        rc = event_add(a, incident_id, "share", api_object("org_id", json_integer(org_id), NULL),
+                       NULL);
     return rc;
+}
+
+/* Answers a failed incident_fields_check: 400 naming the field, or 500 out of memory. */
+static void
+fields_error(struct api *a, int rc, const char *msg)
+{
+    api_error(a, rc == IASO_E_INVAL ? 400 : 500, rc == IASO_E_INVAL ? "bad_field" : "internal",
+              "%s", msg);
 }
 
 static void
@@ -1867,7 +1830,6 @@ incident_create(struct api *a)
 {
     json_t *body = NULL, *state = NULL;
     struct incident_cols cols = {0};
-    bool in_tx = false;
     char msg[400], country[3] = "";
     enum incident_kind kind;
     int64_t id = 0;
@@ -1877,7 +1839,7 @@ incident_create(struct api *a)
                          "admin of your organisation can");
         return;
     }
-    body = body_object(a);
+    body = api_body_object(a);
     if (!body)
         return;
     const json_t *kv = json_object_get(body, "kind");
@@ -1891,8 +1853,7 @@ incident_create(struct api *a)
     }
     rc = incident_fields_check(body, kind, false, msg, sizeof(msg));
     if (rc != 0) {
-        api_error(a, rc == IASO_E_INVAL ? 400 : 500, rc == IASO_E_INVAL ? "bad_field" : "internal",
-                  "%s", msg);
+        fields_error(a, rc, msg);
         goto out;
     }
 
@@ -1901,7 +1862,6 @@ incident_create(struct api *a)
         api_store_error(a, rc);
         goto out;
     }
-    in_tx = true;
     struct store_val po[] = {store_int(a->who.org_id)};
     rc = store_exec(a->db, "SELECT country FROM orgs WHERE id = ?", po, 1, org_country_row, country,
                     NULL, &a->eb);
@@ -1909,10 +1869,9 @@ incident_create(struct api *a)
         api_store_error(a, rc);
         goto out;
     }
-    state = obj3("tlp", json_string("AMBER"), "nis2", json_boolean(kind == INCIDENT_CYBER),
-                 "country", json_string(country));
-    json_object_set_new(state, "summary", json_string(""));
-    json_object_set_new(state, "region", json_string(""));
+    state = api_object("tlp", json_string("AMBER"), "nis2", json_boolean(kind == INCIDENT_CYBER),
+                       "country", json_string(country), "summary", json_string(""), "region",
+                       json_string(""), NULL);
     if (state_apply(state, body) != 0) {
         api_store_error(a, IASO_E_NOMEM);
         goto out;
@@ -1930,41 +1889,28 @@ incident_create(struct api *a)
     if (shares_check(a, shares, cols.tlp) != 0)
         goto out;
 
-    struct nis2_facts f;
-    facts_build(cols.aware_at, cols.nis2, 0, NULL, &f);
-    struct store_val p[] = {
+    struct nis2_facts f = {.is_significant = cols.nis2, .aware_at = cols.aware_at};
+    struct store_val p[8 + STATE_N_COLUMNS] = {
         store_int(a->who.org_id),
         store_text(incident_kind_name(kind)),
-        store_text(cols.title),
-        store_text(cols.summary),
         store_text(incident_status_name(INCIDENT_REPORTED)),
-        store_int(cols.tlp),
-        store_int(cols.nis2),
-        store_text(cols.country),
-        store_text(cols.region),
-        cols.occurred_at ? store_int(cols.occurred_at) : store_null(),
-        cols.aware_at ? store_int(cols.aware_at) : store_null(),
-        store_text(cols.detail),
-        store_text(cols.restricted),
         store_int(a->who.user_id),
         store_int(a->now),
         store_int(a->now),
-        store_null(),
-        store_null(),
     };
-    next_values(&f, a->now, &p[16], &p[17]);
+    next_values(&f, a->now, &p[6], &p[7]);
+    state_values(&cols, &p[8]);
     rc = store_query_int(a->db,
-                         "INSERT INTO incidents (org_id, kind, title, summary, status, tlp, nis2,"
-                         " country, region, occurred_at, aware_at, detail, restricted, created_by,"
-                         " created_at, updated_at, version, nis2_next_stage, nis2_next_due_at)"
-                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)"
+                         "INSERT INTO incidents (org_id, kind, status, created_by, created_at,"
+                         " updated_at, nis2_next_stage, nis2_next_due_at, version, " STATE_COLUMNS
+                         ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                          " RETURNING id",
                          p, N_OF(p), &id, &a->eb);
     if (rc == 0)
         rc = event_add(a, id, "create",
-                       obj3("kind", json_string(incident_kind_name(kind)), "tlp",
-                            json_string(tlp_name(cols.tlp)), "status",
-                            json_string(incident_status_name(INCIDENT_REPORTED))),
+                       api_object("kind", json_string(incident_kind_name(kind)), "tlp",
+                                  json_string(incident_tlp_name(cols.tlp)), "status",
+                                  json_string(incident_status_name(INCIDENT_REPORTED)), NULL),
                        NULL);
     size_t i;
     const json_t *e;
@@ -1974,14 +1920,11 @@ incident_create(struct api *a)
             rc = share_insert(a, id, json_integer_value(e));
     }
     if (rc == 0)
-        rc = audit(a, "incident.create", id,
-                   obj3("kind", json_string(incident_kind_name(kind)), "tlp",
-                        json_string(tlp_name(cols.tlp)), "shared_with",
-                        json_deep_copy(shares ? shares : json_null())));
-    if (rc == 0) {
-        rc = store_commit(a->db, &a->eb); /* rolled back when it fails */
-        in_tx = false;
-    }
+        rc = incident_write_commit(a, id, NULL, NULL, "incident.create",
+                                   api_object("kind", json_string(incident_kind_name(kind)), "tlp",
+                                              json_string(incident_tlp_name(cols.tlp)),
+                                              "shared_with",
+                                              json_deep_copy(shares ? shares : json_null()), NULL));
     if (rc != 0) {
         api_store_error(a, rc);
         goto out;
@@ -1989,8 +1932,7 @@ incident_create(struct api *a)
     location_set(a, id, NULL, 0);
     incident_send(a, 201, id);
 out:
-    if (in_tx)
-        store_rollback(a->db);
+    store_rollback(a->db);
     cols_release(&cols);
     json_decref(state);
     json_decref(body);
@@ -2014,18 +1956,14 @@ incident_patch(struct api *a)
     struct incident inc;
     struct access acc;
     struct incident_cols cols = {0};
-    struct reports rs = {0};
     json_t *body = NULL, *old = NULL, *cur = NULL, *changed = NULL;
     char msg[400];
-    if (write_open(a, &inc, &acc) != 0)
+    if (incident_write_open(a, &inc, &acc) != 0)
         return;
-    bool in_tx = true;
     int rc;
-    if (!acc.can_manage) {
-        api_forbidden(a, manage_denied);
+    if (incident_manage_check(a, &acc) != 0)
         goto out;
-    }
-    body = body_object(a);
+    body = api_body_object(a);
     if (!body)
         goto out;
     const json_t *kv = json_object_get(body, "kind");
@@ -2038,8 +1976,7 @@ incident_patch(struct api *a)
     }
     rc = incident_fields_check(body, inc.kind, true, msg, sizeof(msg));
     if (rc != 0) {
-        api_error(a, rc == IASO_E_INVAL ? 400 : 500, rc == IASO_E_INVAL ? "bad_field" : "internal",
-                  "%s", msg);
+        fields_error(a, rc, msg);
         goto out;
     }
     const json_t *version = json_object_get(body, "version");
@@ -2064,71 +2001,40 @@ incident_patch(struct api *a)
     if (json_array_size(changed) == 0) {
         /* nothing to write: no event, no new version */
         store_rollback(a->db);
-        in_tx = false;
         incident_send(a, 200, inc.id);
         goto out;
     }
     /* Raising the TLP above AMBER keeps the shares on record; the visibility condition stops
      * them giving access until it comes down again. */
     rc = state_columns(cur, inc.kind, &cols);
-    if (rc == 0)
-        rc = reports_load(a, inc.id, false, &rs);
     if (rc != 0) {
         api_store_error(a, rc);
         goto out;
     }
-    struct nis2_facts f;
-    facts_build(cols.aware_at, cols.nis2, inc.status == INCIDENT_CLOSED ? inc.closed_at : 0, &rs,
-                &f);
-    struct store_val p[] = {
-        store_text(cols.title),
-        store_text(cols.summary),
-        store_int(cols.tlp),
-        store_int(cols.nis2),
-        store_text(cols.country),
-        store_text(cols.region),
-        cols.occurred_at ? store_int(cols.occurred_at) : store_null(),
-        cols.aware_at ? store_int(cols.aware_at) : store_null(),
-        store_text(cols.detail),
-        store_text(cols.restricted),
-        store_int(a->now),
-        store_null(),
-        store_null(),
-        store_int(inc.id),
-        store_int(inc.version),
+    struct store_val set[STATE_N_COLUMNS];
+    struct nis2_facts after = {
+        .is_significant = cols.nis2,
+        .aware_at = cols.aware_at,
+        .closed_at = inc.status == INCIDENT_CLOSED ? inc.closed_at : 0,
     };
-    next_values(&f, a->now, &p[11], &p[12]);
-    int64_t n = 0;
-    rc = store_exec(a->db,
-                    "UPDATE incidents SET title = ?, summary = ?, tlp = ?, nis2 = ?, country = ?,"
-                    " region = ?, occurred_at = ?, aware_at = ?, detail = ?, restricted = ?,"
-                    " updated_at = ?, version = version + 1, nis2_next_stage = ?,"
-                    " nis2_next_due_at = ? WHERE id = ? AND version = ?",
-                    p, N_OF(p), NULL, NULL, &n, &a->eb);
-    if (rc == 0 && n == 0) {
-        concurrent_change(a);
+    state_values(&cols, set);
+    rc = incident_update(a, &inc, &after, INCIDENT_UPDATE(STATE_SET), set, N_OF(set));
+    if (rc == IASO_E_EXIST) {
+        incident_conflict(a);
         goto out;
     }
     /* The timeline shows the names of the changed fields, never their values. */
     if (rc == 0)
-        rc = event_add(a, inc.id, "update",
-                       obj3("fields", json_deep_copy(changed), NULL, NULL, NULL, NULL), NULL);
-    if (rc == 0)
-        rc = audit(a, "incident.update", inc.id,
-                   obj3("fields", json_deep_copy(changed), NULL, NULL, NULL, NULL));
-    if (rc == 0) {
-        rc = store_commit(a->db, &a->eb); /* rolled back when it fails */
-        in_tx = false;
-    }
+        rc = incident_write_commit(
+            a, inc.id, "update", api_object("fields", json_deep_copy(changed), NULL),
+            "incident.update", api_object("fields", json_deep_copy(changed), NULL));
     if (rc != 0) {
         api_store_error(a, rc);
         goto out;
     }
     incident_send(a, 200, inc.id);
 out:
-    if (in_tx)
-        store_rollback(a->db);
-    reports_release(&rs);
+    store_rollback(a->db);
     cols_release(&cols);
     json_decref(changed);
     json_decref(cur);
@@ -2149,16 +2055,11 @@ incident_status_set(struct api *a)
 {
     struct incident inc;
     struct access acc;
-    struct reports rs = {0};
     json_t *body = NULL;
-    if (write_open(a, &inc, &acc) != 0)
+    if (incident_write_open(a, &inc, &acc) != 0)
         return;
-    bool in_tx = true;
-    int rc;
-    if (!acc.can_manage) {
-        api_forbidden(a, manage_denied);
+    if (incident_manage_check(a, &acc) != 0)
         goto out;
-    }
     body = api_body(a, status_fields, N_OF(status_fields), false);
     if (!body)
         goto out;
@@ -2184,56 +2085,34 @@ incident_status_set(struct api *a)
         goto out;
     }
     int64_t closed_at = to == INCIDENT_CLOSED ? a->now : 0;
-    rc = reports_load(a, inc.id, false, &rs);
-    if (rc != 0) {
-        api_store_error(a, rc);
-        goto out;
-    }
-    struct nis2_facts f;
-    facts_build(inc.aware_at, inc.nis2, closed_at, &rs, &f);
-    struct store_val p[] = {
+    struct store_val set[] = {
         store_text(incident_status_name(to)),
         closed_at ? store_int(closed_at) : store_null(),
-        store_int(a->now),
-        store_null(),
-        store_null(),
-        store_int(inc.id),
-        store_int(inc.version),
     };
-    next_values(&f, a->now, &p[3], &p[4]);
-    int64_t n = 0;
-    rc = store_exec(a->db,
-                    "UPDATE incidents SET status = ?, closed_at = ?, updated_at = ?,"
-                    " version = version + 1, nis2_next_stage = ?, nis2_next_due_at = ?"
-                    " WHERE id = ? AND version = ?",
-                    p, N_OF(p), NULL, NULL, &n, &a->eb);
-    if (rc == 0 && n == 0) {
-        concurrent_change(a);
+    struct nis2_facts after = {
+        .is_significant = inc.nis2, .aware_at = inc.aware_at, .closed_at = closed_at};
+    int rc = incident_update(a, &inc, &after, INCIDENT_UPDATE("status = ?, closed_at = ?,"), set,
+                             N_OF(set));
+    if (rc == IASO_E_EXIST) {
+        incident_conflict(a);
         goto out;
     }
+    const char *from_name = incident_status_name(inc.status);
+    const char *to_name = incident_status_name(to);
     if (rc == 0)
-        rc = event_add(a, inc.id, "status",
-                       obj3("from", json_string(incident_status_name(inc.status)), "to",
-                            json_string(incident_status_name(to)), "note",
-                            note ? json_string(note) : json_null()),
-                       NULL);
-    if (rc == 0)
-        rc = audit(a, "incident.status", inc.id,
-                   obj3("from", json_string(incident_status_name(inc.status)), "to",
-                        json_string(incident_status_name(to)), NULL, NULL));
-    if (rc == 0) {
-        rc = store_commit(a->db, &a->eb); /* rolled back when it fails */
-        in_tx = false;
-    }
+        rc = incident_write_commit(
+            a, inc.id, "status",
+            api_object("from", json_string(from_name), "to", json_string(to_name), "note",
+                       note ? json_string(note) : json_null(), NULL),
+            "incident.status",
+            api_object("from", json_string(from_name), "to", json_string(to_name), NULL));
     if (rc != 0) {
         api_store_error(a, rc);
         goto out;
     }
     incident_send(a, 200, inc.id);
 out:
-    if (in_tx)
-        store_rollback(a->db);
-    reports_release(&rs);
+    store_rollback(a->db);
     json_decref(body);
     incident_release(&inc);
 }
@@ -2266,7 +2145,7 @@ event_json(const struct store_row *row, const struct access *acc)
     json_t *by = json_object();
     json_object_set_new(by, "id", json_integer(col_int(row, 4)));
     json_object_set_new(by, "name", json_string(col_text(row, 5)));
-    json_object_set_new(by, "org", org_json(col_int(row, 6), col_text(row, 7)));
+    json_object_set_new(by, "org", incident_org_json(col_int(row, 6), col_text(row, 7)));
     json_t *o = json_object();
     json_object_set_new(o, "id", json_integer(col_int(row, 0)));
     json_object_set_new(o, "at", api_time_json(col_int(row, 1)));
@@ -2292,7 +2171,7 @@ timeline_list(struct api *a)
     struct incident inc;
     struct access acc;
     struct page pg;
-    if (page_parse(a, &pg) != 0 || read_open(a, &inc, &acc) != 0)
+    if (page_parse(a, &pg) != 0 || incident_read_open(a, &inc, &acc) != 0)
         return;
     struct page_ctx pc = {.items = json_array(), .limit = pg.limit, .acc = &acc};
     struct store_val p[] = {store_int(inc.id), store_int(pg.after_id), store_int(pg.limit + 1)};
@@ -2338,10 +2217,8 @@ comment_add(struct api *a)
     struct access acc;
     json_t *body = NULL;
     int64_t event_id = 0;
-    if (write_open(a, &inc, &acc) != 0)
+    if (incident_write_open(a, &inc, &acc) != 0)
         return;
-    bool in_tx = true;
-    int rc;
     if (!acc.can_comment) {
         api_forbidden(a, a->who.role == ROLE_VIEWER
                              ? "viewers cannot comment"
@@ -2352,17 +2229,12 @@ comment_add(struct api *a)
     if (!body)
         goto out;
     /* A comment is part of the incident: it has the incident's TLP and readers. */
-    rc = event_add(
-        a, inc.id, "comment",
-        obj3("text", json_deep_copy(json_object_get(body, "body")), NULL, NULL, NULL, NULL),
-        &event_id);
+    int rc = event_add(a, inc.id, "comment",
+                       api_object("text", json_deep_copy(json_object_get(body, "body")), NULL),
+                       &event_id);
     if (rc == 0)
-        rc = audit(a, "incident.comment", inc.id,
-                   obj3("event_id", json_integer(event_id), NULL, NULL, NULL, NULL));
-    if (rc == 0) {
-        rc = store_commit(a->db, &a->eb); /* rolled back when it fails */
-        in_tx = false;
-    }
+        rc = incident_write_commit(a, inc.id, NULL, NULL, "incident.comment",
+                                   api_object("event_id", json_integer(event_id), NULL));
     if (rc != 0) {
         api_store_error(a, rc);
         goto out;
@@ -2377,8 +2249,7 @@ comment_add(struct api *a)
     }
     api_send_json(a, 201, oe.event);
 out:
-    if (in_tx)
-        store_rollback(a->db);
+    store_rollback(a->db);
     json_decref(body);
     incident_release(&inc);
 }
@@ -2404,18 +2275,30 @@ file_name_valid(const char *s)
     return true;
 }
 
+/* What the API shows of an attachment (the file itself is served alone). */
+struct attachment_meta {
+    int64_t id;
+    int64_t incident_id;
+    const char *name; /* borrowed, like the strings below */
+    const char *content_type;
+    int64_t size;
+    const char *sha256;
+    int64_t created_by;
+    int64_t created_at;
+};
+
 static json_t *
-attachment_json(const struct store_row *row, int64_t incident_id)
+attachment_json(const struct attachment_meta *m)
 {
     json_t *o = json_object();
-    json_object_set_new(o, "id", json_integer(col_int(row, 0)));
-    json_object_set_new(o, "incident_id", json_integer(incident_id));
-    json_object_set_new(o, "name", json_string(col_text(row, 1)));
-    json_object_set_new(o, "content_type", json_string(col_text(row, 2)));
-    json_object_set_new(o, "size", json_integer(col_int(row, 3)));
-    json_object_set_new(o, "sha256", json_string(col_text(row, 4)));
-    json_object_set_new(o, "created_by", json_integer(col_int(row, 5)));
-    json_object_set_new(o, "created_at", api_time_json(col_int(row, 6)));
+    json_object_set_new(o, "id", json_integer(m->id));
+    json_object_set_new(o, "incident_id", json_integer(m->incident_id));
+    json_object_set_new(o, "name", json_string(m->name));
+    json_object_set_new(o, "content_type", json_string(m->content_type));
+    json_object_set_new(o, "size", json_integer(m->size));
+    json_object_set_new(o, "sha256", json_string(m->sha256));
+    json_object_set_new(o, "created_by", json_integer(m->created_by));
+    json_object_set_new(o, "created_at", api_time_json(m->created_at));
     return o;
 }
 
@@ -2434,9 +2317,17 @@ attachment_row(void *ctx, const struct store_row *row)
     if (page_full(&ap->pc))
         return 0;
     ap->pc.last_id = col_int(row, 0);
-    return json_array_append_new(ap->pc.items, attachment_json(row, ap->incident_id)) == 0
-               ? 0
-               : IASO_E_NOMEM;
+    struct attachment_meta m = {
+        .id = col_int(row, 0),
+        .incident_id = ap->incident_id,
+        .name = col_text(row, 1),
+        .content_type = col_text(row, 2),
+        .size = col_int(row, 3),
+        .sha256 = col_text(row, 4),
+        .created_by = col_int(row, 5),
+        .created_at = col_int(row, 6),
+    };
+    return json_array_append_new(ap->pc.items, attachment_json(&m)) == 0 ? 0 : IASO_E_NOMEM;
 }
 
 static void
@@ -2445,7 +2336,7 @@ attachments_list(struct api *a)
     struct incident inc;
     struct access acc;
     struct page pg;
-    if (page_parse(a, &pg) != 0 || read_open(a, &inc, &acc) != 0)
+    if (page_parse(a, &pg) != 0 || incident_read_open(a, &inc, &acc) != 0)
         return;
     struct attachment_page ap = {.pc = {.items = json_array(), .limit = pg.limit},
                                  .incident_id = inc.id};
@@ -2468,14 +2359,11 @@ attachment_add(struct api *a)
     struct access acc;
     json_t *body = NULL;
     unsigned char *data = NULL;
-    if (write_open(a, &inc, &acc) != 0)
+    if (incident_write_open(a, &inc, &acc) != 0)
         return;
-    bool in_tx = true;
     int rc;
-    if (!acc.can_manage) {
-        api_forbidden(a, manage_denied);
+    if (incident_manage_check(a, &acc) != 0)
         goto out;
-    }
     body = api_body(a, attachment_fields, N_OF(attachment_fields), false);
     if (!body)
         goto out;
@@ -2535,36 +2423,31 @@ attachment_add(struct api *a)
                          " RETURNING id",
                          p, N_OF(p), &aid, &a->eb);
     if (rc == 0)
-        rc = event_add(a, inc.id, "attachment",
-                       obj3("attachment_id", json_integer(aid), "name", json_string(name), "sha256",
-                            json_string(hex)),
-                       NULL);
-    if (rc == 0)
-        rc = audit(a, "incident.attachment", inc.id,
-                   obj3("attachment_id", json_integer(aid), "size", json_integer((json_int_t)len),
-                        "sha256", json_string(hex)));
-    if (rc == 0) {
-        rc = store_commit(a->db, &a->eb); /* rolled back when it fails */
-        in_tx = false;
-    }
+        rc = incident_write_commit(a, inc.id, "attachment",
+                                   api_object("attachment_id", json_integer(aid), "name",
+                                              json_string(name), "sha256", json_string(hex), NULL),
+                                   "incident.attachment",
+                                   api_object("attachment_id", json_integer(aid), "size",
+                                              json_integer((json_int_t)len), "sha256",
+                                              json_string(hex), NULL));
     if (rc != 0) {
         api_store_error(a, rc);
         goto out;
     }
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_integer(aid));
-    json_object_set_new(o, "incident_id", json_integer(inc.id));
-    json_object_set_new(o, "name", json_string(name));
-    json_object_set_new(o, "content_type", json_string(type));
-    json_object_set_new(o, "size", json_integer((json_int_t)len));
-    json_object_set_new(o, "sha256", json_string(hex));
-    json_object_set_new(o, "created_by", json_integer(a->who.user_id));
-    json_object_set_new(o, "created_at", api_time_json(a->now));
+    struct attachment_meta m = {
+        .id = aid,
+        .incident_id = inc.id,
+        .name = name,
+        .content_type = type,
+        .size = (int64_t)len,
+        .sha256 = hex,
+        .created_by = a->who.user_id,
+        .created_at = a->now,
+    };
     location_set(a, inc.id, "attachments", aid);
-    api_send_json(a, 201, o);
+    api_send_json(a, 201, attachment_json(&m));
 out:
-    if (in_tx)
-        store_rollback(a->db);
+    store_rollback(a->db);
     free(data);
     json_decref(body);
     incident_release(&inc);
@@ -2621,7 +2504,7 @@ attachment_get(struct api *a)
     struct incident inc;
     struct access acc;
     int64_t aid;
-    if (read_open(a, &inc, &acc) != 0)
+    if (incident_read_open(a, &inc, &acc) != 0)
         return;
     if (api_param_id(a, 1, &aid) != 0) {
         incident_release(&inc);
@@ -2683,14 +2566,11 @@ share_add(struct api *a)
     struct access acc;
     json_t *body = NULL;
     char *org_name = NULL;
-    if (write_open(a, &inc, &acc) != 0)
+    if (incident_write_open(a, &inc, &acc) != 0)
         return;
-    bool in_tx = true;
     int rc;
-    if (!acc.can_manage) {
-        api_forbidden(a, manage_denied);
+    if (incident_manage_check(a, &acc) != 0)
         goto out;
-    }
     body = api_body(a, share_fields, N_OF(share_fields), false);
     if (!body)
         goto out;
@@ -2706,7 +2586,7 @@ share_add(struct api *a)
         api_error(a, 409, "conflict",
                   "the incident is TLP:%s and shares give access up to TLP:AMBER only; lower "
                   "its TLP first",
-                  tlp_name(inc.tlp));
+                  incident_tlp_name(inc.tlp));
         goto out;
     }
     struct store_val po[] = {store_int(org)};
@@ -2742,26 +2622,21 @@ share_add(struct api *a)
         goto out;
     }
     if (rc == 0)
-        rc = audit(a, "incident.share", inc.id,
-                   obj3("org_id", json_integer(org), NULL, NULL, NULL, NULL));
-    if (rc == 0) {
-        rc = store_commit(a->db, &a->eb); /* rolled back when it fails */
-        in_tx = false;
-    }
+        rc = incident_write_commit(a, inc.id, NULL, NULL, "incident.share",
+                                   api_object("org_id", json_integer(org), NULL));
     if (rc != 0) {
         api_store_error(a, rc);
         goto out;
     }
     json_t *o = json_object();
     json_object_set_new(o, "incident_id", json_integer(inc.id));
-    json_object_set_new(o, "org", org_json(org, org_name));
+    json_object_set_new(o, "org", incident_org_json(org, org_name));
     json_object_set_new(o, "shared_by", json_integer(a->who.user_id));
     json_object_set_new(o, "shared_at", api_time_json(a->now));
     location_set(a, inc.id, "shares", org);
     api_send_json(a, 201, o);
 out:
-    if (in_tx)
-        store_rollback(a->db);
+    store_rollback(a->db);
     free(org_name);
     json_decref(body);
     incident_release(&inc);
@@ -2773,33 +2648,23 @@ share_delete(struct api *a)
     struct incident inc;
     struct access acc;
     int64_t org, n = 0;
-    if (write_open(a, &inc, &acc) != 0)
+    if (incident_write_open(a, &inc, &acc) != 0)
         return;
-    bool in_tx = true;
-    int rc;
-    if (!acc.can_manage) {
-        api_forbidden(a, manage_denied);
+    if (incident_manage_check(a, &acc) != 0)
         goto out;
-    }
     if (api_param_id(a, 1, &org) != 0)
         goto out;
     struct store_val p[] = {store_int(inc.id), store_int(org)};
-    rc = store_exec(a->db, "DELETE FROM incident_shares WHERE incident_id = ? AND org_id = ?", p,
-                    N_OF(p), NULL, NULL, &n, &a->eb);
+    int rc = store_exec(a->db, "DELETE FROM incident_shares WHERE incident_id = ? AND org_id = ?",
+                        p, N_OF(p), NULL, NULL, &n, &a->eb);
     if (rc == 0 && n == 0) {
         api_not_found(a, "share");
         goto out;
     }
     if (rc == 0)
-        rc = event_add(a, inc.id, "unshare",
-                       obj3("org_id", json_integer(org), NULL, NULL, NULL, NULL), NULL);
-    if (rc == 0)
-        rc = audit(a, "incident.unshare", inc.id,
-                   obj3("org_id", json_integer(org), NULL, NULL, NULL, NULL));
-    if (rc == 0) {
-        rc = store_commit(a->db, &a->eb); /* rolled back when it fails */
-        in_tx = false;
-    }
+        rc = incident_write_commit(
+            a, inc.id, "unshare", api_object("org_id", json_integer(org), NULL), "incident.unshare",
+            api_object("org_id", json_integer(org), NULL));
     if (rc != 0) {
         api_store_error(a, rc);
         goto out;
@@ -2807,593 +2672,13 @@ share_delete(struct api *a)
     buf_reset(&a->resp->body);
     a->resp->status = 204;
 out:
-    if (in_tx)
-        store_rollback(a->db);
-    incident_release(&inc);
-}
-
-/* ---- NIS2 ---- */
-
-static int
-stage_param(struct api *a, enum nis2_stage *s)
-{
-    const char *name = a->req->n_params > 1 ? a->req->params[1] : "";
-    if (nis2_stage_parse(name, s) != 0) {
-        api_error(a, 404, "not_found",
-                  "NIS2 stage '%.40s' not found; the stages are early_warning, notification, "
-                  "intermediate, final, progress",
-                  name);
-        return -1;
-    }
-    return 0;
-}
-
-static json_t *
-report_json(const struct report *r)
-{
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_integer(r->id));
-    json_object_set_new(o, "stage", json_string(nis2_stage_name(r->stage)));
-    json_object_set_new(o, "requested_at", api_time_json(r->requested_at));
-    json_object_set_new(o, "due_at", r->requested_at > 0 ? api_time_json(r->due_at) : json_null());
-    json_object_set_new(o, "sent_at", api_time_json(r->sent_at));
-    json_object_set_new(o, "sent_by",
-                        r->sent_at > 0 ? obj3("id", json_integer(r->sent_by), "name",
-                                              json_string(r->sent_by_name), NULL, NULL)
-                                       : json_null());
-    json_object_set_new(o, "feedback", r->feedback ? json_string(r->feedback) : json_null());
-    json_object_set_new(o, "feedback_at", api_time_json(r->feedback_at));
-    return o;
-}
-
-/* The latest sent report of a stage, NULL when none was sent. */
-static struct report *
-report_latest(const struct reports *rs, enum nis2_stage s)
-{
-    struct report *best = NULL;
-    for (size_t i = 0; i < rs->n; i++) {
-        struct report *r = &rs->r[i];
-        if (r->stage == s && r->sent_at > 0 &&
-            (!best || r->sent_at > best->sent_at ||
-             (r->sent_at == best->sent_at && r->id > best->id)))
-            best = r;
-    }
-    return best;
-}
-
-/* GET /incidents/{id}/nis2: the clock and the report records. */
-static void
-nis2_get(struct api *a)
-{
-    struct incident inc;
-    struct access acc;
-    struct reports rs = {0};
-    if (read_open(a, &inc, &acc) != 0)
-        return;
-    int rc = reports_load(a, inc.id, false, &rs);
-    if (rc != 0) {
-        api_store_error(a, rc);
-        goto out;
-    }
-    struct nis2_facts f;
-    struct nis2_stage_clock clock[NIS2_STAGE_N];
-    facts_of(&inc, &rs, &f);
-    nis2_clock(&f, a->now, clock);
-    json_t *stages = nis2_clock_json(clock);
-    for (size_t s = 0; s < NIS2_STAGE_N; s++) {
-        const struct report *r = report_latest(&rs, (enum nis2_stage)s);
-        json_object_set_new(json_array_get(stages, s), "feedback",
-                            r && r->feedback ? json_string(r->feedback) : json_null());
-    }
-    json_t *list = json_array();
-    for (size_t i = 0; i < rs.n; i++)
-        json_array_append_new(list, report_json(&rs.r[i]));
-    json_t *o = json_object();
-    json_object_set_new(o, "incident_id", json_integer(inc.id));
-    json_object_set_new(o, "nis2", json_boolean(inc.nis2));
-    json_object_set_new(o, "aware_at", api_time_json(inc.aware_at));
-    json_object_set_new(o, "closed_at", api_time_json(f.closed_at));
-    json_object_set_new(o, "stages", stages);
-    json_object_set_new(o, "reports", list);
-    api_send_json(a, 200, o);
-out:
-    reports_release(&rs);
-    incident_release(&inc);
-}
-
-/* Deletes restricted members of a snapshot's incident (none should be there: nis2_snapshot
- * never copies them; this keeps an old or hand-made record from leaking one). */
-static void
-snapshot_strip(json_t *content)
-{
-    json_t *inc = json_object_get(content, "incident");
-    for (size_t i = 0; json_is_object(inc) && i < N_OF(restricted_fields); i++)
-        json_object_del(inc, restricted_fields[i]);
-}
-
-/* The incident's fields as anyone may see them: what a report snapshot is made from. */
-static json_t *
-incident_public_json(const struct incident *inc, int64_t now)
-{
-    struct access none = {0};
-    return incident_json(inc, &none, NULL, now);
-}
-
-/*
- * The export of a stage's report: report `report_id`, or the latest sent when 0, or a draft made
- * from the incident as it is now when none was sent. Sets *out; IASO_E_NOTFOUND when
- * `report_id` is not a sent report of this incident and stage.
- */
-static int
-export_build(struct api *a, const struct incident *inc, const struct access *acc, enum nis2_stage s,
-             int64_t report_id, json_t **out)
-{
-    struct reports rs = {0};
-    struct nis2_facts f;
-    struct nis2_stage_clock clock[NIS2_STAGE_N];
-    int rc = reports_load(a, inc->id, true, &rs);
-    if (rc != 0)
-        return rc;
-    facts_of(inc, &rs, &f);
-    nis2_clock(&f, a->now, clock);
-    const struct report *r = NULL;
-    for (size_t i = 0; report_id > 0 && i < rs.n; i++)
-        if (rs.r[i].id == report_id && rs.r[i].stage == s && rs.r[i].sent_at > 0)
-            r = &rs.r[i];
-    if (report_id > 0 && !r) {
-        reports_release(&rs);
-        return IASO_E_NOTFOUND;
-    }
-    if (!r)
-        r = report_latest(&rs, s);
-
-    /* A draft stands where the clock stands now; a sent report against the deadline it
-     * answered, as its snapshot recorded it. */
-    int64_t due = clock[s].due_at;
-    enum nis2_status status = clock[s].status;
-    enum nis2_basis basis = clock[s].basis;
-    json_t *content = NULL;
-    if (r) {
-        content = json_loads(r->content ? r->content : "{}", 0, NULL);
-        if (!json_is_object(content)) {
-            json_decref(content);
-            content = json_object();
-        }
-        const char *due_text = json_string_value(json_object_get(content, "due_at"));
-        if (!due_text || api_time_parse(due_text, &due) != 0)
-            due = 0;
-        basis = NIS2_BASIS_NONE;
-        for (int b = NIS2_BASIS_AWARE; b <= NIS2_BASIS_AWAITING_CLOSURE; b++) {
-            const char *name = json_string_value(json_object_get(content, "basis"));
-            if (name && strcmp(name, nis2_basis_name((enum nis2_basis)b)) == 0)
-                basis = (enum nis2_basis)b;
-        }
-        status = due > 0 && r->sent_at > due ? NIS2_SENT_LATE : NIS2_SENT;
-    } else {
-        json_t *pub = incident_public_json(inc, a->now);
-        json_t *empty = json_object();
-        content = nis2_snapshot(s, due, basis, pub, empty);
-        json_decref(pub);
-        json_decref(empty);
-    }
-    if (!acc->sees_restricted)
-        snapshot_strip(content);
-    const char *basis_name = nis2_basis_name(basis);
-    json_t *o = json_object();
-    json_object_set_new(o, "stage", json_string(nis2_stage_name(s)));
-    json_object_set_new(o, "title", json_string(nis2_stage_title(s)));
-    json_object_set_new(o, "article", json_string(nis2_stage_article(s)));
-    json_object_set_new(o, "draft", json_boolean(r == NULL));
-    json_object_set_new(o, "incident_id", json_integer(inc->id));
-    json_object_set_new(o, "report_id", r ? json_integer(r->id) : json_null());
-    json_object_set_new(o, "tlp", json_string(tlp_name(inc->tlp)));
-    json_object_set_new(o, "entity", org_json(inc->org_id, inc->org_name));
-    json_object_set_new(o, "status", json_string(nis2_status_name(status)));
-    json_object_set_new(o, "basis", basis_name ? json_string(basis_name) : json_null());
-    json_object_set_new(o, "due_at", api_time_json(due));
-    json_object_set_new(o, "requested_at", api_time_json(r ? r->requested_at : 0));
-    json_object_set_new(o, "sent_at", api_time_json(r ? r->sent_at : 0));
-    json_object_set_new(
-        o, "sent_by",
-        r ? obj3("id", json_integer(r->sent_by), "name", json_string(r->sent_by_name), NULL, NULL)
-          : json_null());
-    json_object_set_new(o, "feedback", r && r->feedback ? json_string(r->feedback) : json_null());
-    json_object_set_new(o, "feedback_at", api_time_json(r ? r->feedback_at : 0));
-    json_object_set_new(o, "content", content);
-    reports_release(&rs);
-    *out = o;
-    return 0;
-}
-
-/* GET /incidents/{id}/nis2/{stage}/export?format=json|html&report_id= */
-static void
-nis2_export(struct api *a)
-{
-    struct incident inc;
-    struct access acc;
-    enum nis2_stage s;
-    json_t *doc = NULL;
-    int64_t report_id;
-    if (read_open(a, &inc, &acc) != 0)
-        return;
-    if (stage_param(a, &s) != 0)
-        goto out;
-    const char *format = http_req_query(a->req, "format");
-    bool is_html = format && strcmp(format, "html") == 0;
-    if (format && !is_html && strcmp(format, "json") != 0) {
-        bad_query(a, "format", "json or html");
-        goto out;
-    }
-    if (api_query_int(a, "report_id", 0, 1, INT64_MAX, &report_id) != 0)
-        goto out;
-    int rc = export_build(a, &inc, &acc, s, report_id, &doc);
-    if (rc == IASO_E_NOTFOUND) {
-        api_not_found(a, "report");
-        goto out;
-    }
-    if (rc != 0) {
-        api_store_error(a, rc);
-        goto out;
-    }
-    if (!is_html) {
-        api_send_json(a, 200, doc);
-        doc = NULL;
-        goto out;
-    }
-    buf_reset(&a->resp->body);
-    rc = nis2_export_html(doc, &a->resp->body);
-    if (rc != 0) {
-        api_store_error(a, rc);
-        goto out;
-    }
-    char disposition[96];
-    snprintf(disposition, sizeof(disposition), "inline; filename=\"incident-%lld-%s.html\"",
-             (long long)inc.id, nis2_stage_name(s));
-    a->resp->status = 200;
-    a->resp->content_type = "text/html; charset=utf-8";
-    http_resp_header(a->resp, "Content-Security-Policy",
-                     "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
-                     "form-action 'none'; frame-ancestors 'none'");
-    http_resp_header(a->resp, "X-Content-Type-Options", "nosniff");
-    http_resp_header(a->resp, "Content-Disposition", disposition);
-    http_resp_header(a->resp, "Cache-Control", "private, no-store");
-out:
-    json_decref(doc);
-    incident_release(&inc);
-}
-
-/* The deadline a sending answers: the request it fills, the stage's deadline, or, for a report
- * of a repeatable stage nobody asked for, none (a progress report of an ongoing incident
- * answers the final deadline). */
-static void
-sending_due(enum nis2_stage s, const struct report *req, const struct nis2_stage_clock *c,
-            int64_t *due, enum nis2_basis *basis)
-{
-    *due = 0;
-    *basis = NIS2_BASIS_NONE;
-    if (req) {
-        *due = req->due_at;
-        *basis = NIS2_BASIS_REQUEST;
-    } else if (!nis2_stage_is_repeatable(s) ||
-               (s == NIS2_PROGRESS && c->basis == NIS2_BASIS_ONGOING)) {
-        *due = c->due_at;
-        *basis = c->basis;
-    }
-}
-
-static void
-not_significant(struct api *a)
-{
-    api_error(a, 409, "conflict",
-              "the incident is not marked as significant under NIS2; set \"nis2\": true (with "
-              "aware_at) first");
-}
-
-/* POST /incidents/{id}/nis2/{stage}: records that the stage's report was sent, now. */
-static void
-nis2_send(struct api *a)
-{
-    struct incident inc;
-    struct access acc;
-    struct reports rs = {0};
-    json_t *body = NULL, *pub = NULL, *snap = NULL, *doc = NULL;
-    char *content = NULL;
-    enum nis2_stage s;
-    if (write_open(a, &inc, &acc) != 0)
-        return;
-    bool in_tx = true;
-    int rc;
-    if (stage_param(a, &s) != 0)
-        goto out;
-    if (!acc.can_manage) {
-        api_forbidden(a, manage_denied);
-        goto out;
-    }
-    if (!inc.nis2) {
-        not_significant(a);
-        goto out;
-    }
-    size_t n_fields = 0;
-    const struct api_field *fields = nis2_stage_fields(s, &n_fields);
-    body = api_body(a, fields, n_fields, false);
-    if (!body)
-        goto out;
-    rc = reports_load(a, inc.id, false, &rs);
-    if (rc != 0) {
-        api_store_error(a, rc);
-        goto out;
-    }
-    const struct report *prev = report_latest(&rs, s);
-    if (prev && !nis2_stage_is_repeatable(s)) {
-        char at[21];
-        api_time_format(prev->sent_at, at);
-        api_error(a, 409, "conflict",
-                  "the %s was sent already (at %s); each stage is sent once, except "
-                  "intermediate and progress reports",
-                  nis2_stage_title(s), at);
-        goto out;
-    }
-    if (rs.n >= INCIDENT_NIS2_REPORTS_MAX) {
-        api_error(a, 409, "conflict",
-                  "the incident has %d NIS2 report records, the most it may have",
-                  INCIDENT_NIS2_REPORTS_MAX);
-        goto out;
-    }
-    /* A repeatable report answers the open request due first, if any. */
-    const struct report *req = NULL;
-    for (size_t i = 0; nis2_stage_is_repeatable(s) && i < rs.n; i++) {
-        const struct report *r = &rs.r[i];
-        if (r->stage == s && r->sent_at == 0 && r->requested_at > 0 &&
-            (!req || r->due_at < req->due_at))
-            req = r;
-    }
-    /* The deadline it answers, by the clock as it stood before this sending. */
-    struct nis2_facts f;
-    struct nis2_stage_clock clock[NIS2_STAGE_N];
-    int64_t due;
-    enum nis2_basis basis;
-    facts_of(&inc, &rs, &f);
-    nis2_clock(&f, a->now, clock);
-    sending_due(s, req, &clock[s], &due, &basis);
-    bool is_late = due > 0 && a->now > due;
-
-    pub = incident_public_json(&inc, a->now);
-    snap = nis2_snapshot(s, due, basis, pub, body);
-    content = snap ? json_dumps(snap, JSON_COMPACT) : NULL;
-    if (!content) {
-        api_store_error(a, IASO_E_NOMEM);
-        goto out;
-    }
-    int64_t report_id = 0, n = 0;
-    if (req) {
-        report_id = req->id;
-        struct store_val p[] = {store_int(a->now), store_int(a->who.user_id), store_text(content),
-                                store_int(req->id)};
-        rc = store_exec(a->db,
-                        "UPDATE nis2_reports SET sent_at = ?, sent_by = ?, content = ?"
-                        " WHERE id = ? AND sent_at IS NULL",
-                        p, N_OF(p), NULL, NULL, &n, &a->eb);
-        if (rc == 0 && n == 0)
-            rc = IASO_E_EXIST;
-    } else {
-        struct store_val p[] = {store_int(inc.id), store_text(nis2_stage_name(s)),
-                                store_int(a->now), store_int(a->who.user_id), store_text(content)};
-        rc = store_query_int(a->db,
-                             "INSERT INTO nis2_reports (incident_id, stage, sent_at, sent_by,"
-                             " content) VALUES (?, ?, ?, ?, ?) RETURNING id",
-                             p, N_OF(p), &report_id, &a->eb);
-    }
-    if (rc == 0)
-        rc = next_refresh(a, &inc);
-    if (rc == IASO_E_EXIST) {
-        /* the unique index on single stages, or a concurrent change of the incident */
-        concurrent_change(a);
-        goto out;
-    }
-    if (rc == 0)
-        rc = event_add(a, inc.id, "nis2_sent",
-                       obj3("stage", json_string(nis2_stage_name(s)), "report_id",
-                            json_integer(report_id), "late", json_boolean(is_late)),
-                       NULL);
-    if (rc == 0)
-        rc = audit(a, "incident.nis2_sent", inc.id,
-                   obj3("stage", json_string(nis2_stage_name(s)), "report_id",
-                        json_integer(report_id), NULL, NULL));
-    if (rc == 0) {
-        rc = store_commit(a->db, &a->eb); /* rolled back when it fails */
-        in_tx = false;
-    }
-    if (rc == 0)
-        rc = export_build(a, &inc, &acc, s, report_id, &doc);
-    if (rc != 0) {
-        api_store_error(a, rc);
-        goto out;
-    }
-    api_send_json(a, 201, doc);
-    doc = NULL;
-out:
-    if (in_tx)
-        store_rollback(a->db);
-    free(content);
-    json_decref(doc);
-    json_decref(snap);
-    json_decref(pub);
-    json_decref(body);
-    reports_release(&rs);
-    incident_release(&inc);
-}
-
-static const char csirt_denied[] =
-    "only the analysts and admins of the incident's CSIRT may do this";
-
-static const struct api_field feedback_fields[] = {
-    {"feedback", AF_STRING, true, 1, NIS2_TEXT_MAX, NULL},
-};
-
-/* POST /incidents/{id}/nis2/{stage}/feedback: the CSIRT's answer to the latest report sent. */
-static void
-nis2_feedback(struct api *a)
-{
-    struct incident inc;
-    struct access acc;
-    struct reports rs = {0};
-    json_t *body = NULL;
-    enum nis2_stage s;
-    if (write_open(a, &inc, &acc) != 0)
-        return;
-    bool in_tx = true;
-    int rc;
-    if (stage_param(a, &s) != 0)
-        goto out;
-    if (!acc.is_csirt) {
-        api_forbidden(a, csirt_denied);
-        goto out;
-    }
-    body = api_body(a, feedback_fields, N_OF(feedback_fields), false);
-    if (!body)
-        goto out;
-    rc = reports_load(a, inc.id, false, &rs);
-    if (rc != 0) {
-        api_store_error(a, rc);
-        goto out;
-    }
-    struct report *r = report_latest(&rs, s);
-    if (!r) {
-        api_error(a, 409, "conflict", "no %s has been sent yet to give feedback on",
-                  nis2_stage_title(s));
-        goto out;
-    }
-    const char *text = json_string_value(json_object_get(body, "feedback"));
-    struct store_val p[] = {store_text(text), store_int(a->now), store_int(a->who.user_id),
-                            store_int(r->id)};
-    rc = store_exec(a->db,
-                    "UPDATE nis2_reports SET feedback = ?, feedback_at = ?, feedback_by = ?"
-                    " WHERE id = ?",
-                    p, N_OF(p), NULL, NULL, NULL, &a->eb);
-    if (rc == 0)
-        rc = event_add(a, inc.id, "nis2_feedback",
-                       obj3("stage", json_string(nis2_stage_name(s)), "report_id",
-                            json_integer(r->id), NULL, NULL),
-                       NULL);
-    if (rc == 0)
-        rc = audit(a, "incident.nis2_feedback", inc.id,
-                   obj3("stage", json_string(nis2_stage_name(s)), "report_id", json_integer(r->id),
-                        NULL, NULL));
-    if (rc == 0) {
-        rc = store_commit(a->db, &a->eb); /* rolled back when it fails */
-        in_tx = false;
-    }
-    if (rc != 0) {
-        api_store_error(a, rc);
-        goto out;
-    }
-    char *copy = strdup(text);
-    if (copy) {
-        free(r->feedback);
-        r->feedback = copy;
-        r->feedback_at = a->now;
-    }
-    api_send_json(a, 200, report_json(r));
-out:
-    if (in_tx)
-        store_rollback(a->db);
-    json_decref(body);
-    reports_release(&rs);
-    incident_release(&inc);
-}
-
-static const char *const request_stages[] = {"intermediate", "progress", NULL};
-
-static const struct api_field request_fields[] = {
-    {"stage", AF_ENUM, true, 0, 0, request_stages},
-    {"due_at", AF_TIME, false, 0, 0, NULL},
-};
-
-/* POST /incidents/{id}/nis2/requests: the CSIRT asks for an intermediate or progress report. */
-static void
-nis2_request(struct api *a)
-{
-    struct incident inc;
-    struct access acc;
-    json_t *body = NULL;
-    if (write_open(a, &inc, &acc) != 0)
-        return;
-    bool in_tx = true;
-    int rc;
-    if (!acc.is_csirt) {
-        api_forbidden(a, csirt_denied);
-        goto out;
-    }
-    body = api_body(a, request_fields, N_OF(request_fields), false);
-    if (!body)
-        goto out;
-    if (!inc.nis2) {
-        not_significant(a);
-        goto out;
-    }
-    enum nis2_stage s = NIS2_INTERMEDIATE;
-    nis2_stage_parse(json_string_value(json_object_get(body, "stage")), &s);
-    int64_t due = a->now + NIS2_REQUEST_DEFAULT_S;
-    const char *due_text = json_string_value(json_object_get(body, "due_at"));
-    if (due_text && api_time_parse(due_text, &due) == 0 && due <= a->now) {
-        api_error(a, 400, "bad_field", "field 'due_at' must lie in the future");
-        goto out;
-    }
-    int64_t n = 0, report_id = 0;
-    struct store_val pc[] = {store_int(inc.id)};
-    rc = store_query_int(a->db, "SELECT COUNT(*) FROM nis2_reports WHERE incident_id = ?", pc, 1,
-                         &n, &a->eb);
-    if (rc != 0) {
-        api_store_error(a, rc);
-        goto out;
-    }
-    if (n >= INCIDENT_NIS2_REPORTS_MAX) {
-        api_error(a, 409, "conflict",
-                  "the incident has %d NIS2 report records, the most it may have",
-                  INCIDENT_NIS2_REPORTS_MAX);
-        goto out;
-    }
-    struct store_val p[] = {store_int(inc.id), store_text(nis2_stage_name(s)), store_int(a->now),
-                            store_int(due)};
-    rc = store_query_int(a->db,
-                         "INSERT INTO nis2_reports (incident_id, stage, requested_at, due_at)"
-                         " VALUES (?, ?, ?, ?) RETURNING id",
-                         p, N_OF(p), &report_id, &a->eb);
-    if (rc == 0)
-        rc = next_refresh(a, &inc);
-    if (rc == IASO_E_EXIST) {
-        concurrent_change(a);
-        goto out;
-    }
-    if (rc == 0)
-        rc = event_add(a, inc.id, "nis2_request",
-                       obj3("stage", json_string(nis2_stage_name(s)), "report_id",
-                            json_integer(report_id), "due_at", api_time_json(due)),
-                       NULL);
-    if (rc == 0)
-        rc = audit(a, "incident.nis2_request", inc.id,
-                   obj3("stage", json_string(nis2_stage_name(s)), "report_id",
-                        json_integer(report_id), "due_at", api_time_json(due)));
-    if (rc == 0) {
-        rc = store_commit(a->db, &a->eb); /* rolled back when it fails */
-        in_tx = false;
-    }
-    if (rc != 0) {
-        api_store_error(a, rc);
-        goto out;
-    }
-    struct report r = {.id = report_id, .stage = s, .requested_at = a->now, .due_at = due};
-    api_send_json(a, 201, report_json(&r));
-out:
-    if (in_tx)
-        store_rollback(a->db);
-    json_decref(body);
+    store_rollback(a->db);
     incident_release(&inc);
 }
 
 /* ---- routes ---- */
 
-/* Literal segments before captures where both could match: /nis2/requests before /nis2/{stage}. */
+/* The NIS2 routes are in incident-nis2.c (incident_nis2_routes), joined after these. */
 const struct api_route incident_routes[] = {
     {"GET", "/api/v1/incidents", incidents_list, API_READ, "incidents"},
     {"POST", "/api/v1/incidents", incident_create, API_WRITE, "incidents"},
@@ -3410,13 +2695,5 @@ const struct api_route incident_routes[] = {
      "incident_attachment"},
     {"POST", "/api/v1/incidents/{id}/shares", share_add, API_WRITE, "incident_shares"},
     {"DELETE", "/api/v1/incidents/{id}/shares/{org_id}", share_delete, API_WRITE, "incident_share"},
-    {"GET", "/api/v1/incidents/{id}/nis2", nis2_get, API_READ, "incident_nis2"},
-    {"POST", "/api/v1/incidents/{id}/nis2/requests", nis2_request, API_WRITE,
-     "incident_nis2_requests"},
-    {"POST", "/api/v1/incidents/{id}/nis2/{stage}", nis2_send, API_WRITE, "incident_nis2_report"},
-    {"POST", "/api/v1/incidents/{id}/nis2/{stage}/feedback", nis2_feedback, API_WRITE,
-     "incident_nis2_feedback"},
-    {"GET", "/api/v1/incidents/{id}/nis2/{stage}/export", nis2_export, API_READ,
-     "incident_nis2_export"},
 };
 const size_t incident_routes_n = sizeof(incident_routes) / sizeof(incident_routes[0]);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // The incident registry: cyber incidents and violence against health care in one table, with
 // one timeline, one status life cycle, comments, attachments, shares with other organisations
-// and the NIS2 reports (the clock and documents are in nis2.h; the endpoints are here, because
-// every one of them starts by asking whether the caller may see the incident).
+// and the NIS2 reports (the clock and documents are in nis2.h; the endpoints are served here,
+// by incident.c and incident-nis2.c, because every one of them starts by asking whether the
+// caller may see the incident).
 //
 // Who sees an incident (principal P: user U, organisation O, role R; incident I: organisation
 // I.org, TLP T, reporter I.created_by; a CSIRT's constituency is the organisations whose
@@ -108,8 +109,11 @@ int incident_fields_check(const json_t *body, enum incident_kind kind, bool part
  */
 int incident_state_check(const json_t *state, int64_t now, char *msg, size_t msg_len);
 
-/* The routes: /api/v1/incidents... (see docs/api-incidents.md). */
+/* The routes: /api/v1/incidents... (see docs/api-incidents.md); incident_nis2_routes are
+ * /api/v1/incidents/{id}/nis2... (incident-nis2.c), joined after incident_routes. */
 extern const struct api_route incident_routes[];
 extern const size_t incident_routes_n;
+extern const struct api_route incident_nis2_routes[];
+extern const size_t incident_nis2_routes_n;
 
 #endif

@@ -618,10 +618,12 @@ html_scalar(struct buf *out, const json_t *v)
     return buf_append_str(out, "&hellip;");
 }
 
-/* One level of a container: "a, b" for an array, "k: v; k: v" for an object; deeper values
- * print as an ellipsis. */
+typedef int (*html_print_fn)(struct buf *out, const json_t *v);
+
+/* A container's items, each printed by `item`: "a, b" for an array, "k: v; k: v" for an
+ * object. */
 static int
-html_flat(struct buf *out, const json_t *v)
+html_items(struct buf *out, const json_t *v, html_print_fn item)
 {
     int rc = 0;
     if (json_is_array(v)) {
@@ -632,28 +634,34 @@ html_flat(struct buf *out, const json_t *v)
             if (rc == 0 && i)
                 rc = buf_append_str(out, ", ");
             if (rc == 0)
-                rc = html_scalar(out, e);
+                rc = item(out, e);
         }
         return rc;
     }
-    if (json_is_object(v)) {
-        const char *k;
-        const json_t *e;
-        bool first = true;
-        json_object_foreach((json_t *)v, k, e)
-        {
-            if (rc == 0 && !first)
-                rc = buf_append_str(out, "; ");
-            first = false;
-            if (rc == 0)
-                rc = esc(out, k);
-            if (rc == 0)
-                rc = buf_append_str(out, ": ");
-            if (rc == 0)
-                rc = html_scalar(out, e);
-        }
-        return rc;
+    const char *k;
+    const json_t *e;
+    bool first = true;
+    json_object_foreach((json_t *)v, k, e)
+    {
+        if (rc == 0 && !first)
+            rc = buf_append_str(out, "; ");
+        first = false;
+        if (rc == 0)
+            rc = esc(out, k);
+        if (rc == 0)
+            rc = buf_append_str(out, ": ");
+        if (rc == 0)
+            rc = item(out, e);
     }
+    return rc;
+}
+
+/* One level of a container; deeper values print as an ellipsis. */
+static int
+html_flat(struct buf *out, const json_t *v)
+{
+    if (json_is_array(v) || json_is_object(v))
+        return html_items(out, v, html_scalar);
     return html_scalar(out, v);
 }
 
@@ -666,43 +674,12 @@ html_value(struct buf *out, const json_t *v)
         (json_is_object(v) && json_object_size(v) == 0) ||
         (json_is_string(v) && json_string_length(v) == 0))
         return none(out);
-    int rc = 0;
-    if (json_is_array(v)) {
-        size_t i;
-        const json_t *e;
-        json_array_foreach(v, i, e)
-        {
-            if (rc == 0 && i)
-                rc = buf_append_str(out, ", ");
-            if (rc == 0)
-                rc =
-                    json_is_object(e) || json_is_array(e) ? html_flat(out, e) : html_scalar(out, e);
-        }
-        return rc;
-    }
-    if (json_is_object(v)) {
-        /* an organisation {"id", "name"} prints as its name */
-        const json_t *name = json_object_get(v, "name");
-        if (json_is_string(name) && json_object_size(v) <= 2)
-            return html_scalar(out, name);
-        const char *k;
-        const json_t *e;
-        bool first = true;
-        json_object_foreach((json_t *)v, k, e)
-        {
-            if (rc == 0 && !first)
-                rc = buf_append_str(out, "; ");
-            first = false;
-            if (rc == 0)
-                rc = esc(out, k);
-            if (rc == 0)
-                rc = buf_append_str(out, ": ");
-            if (rc == 0)
-                rc =
-                    json_is_object(e) || json_is_array(e) ? html_flat(out, e) : html_scalar(out, e);
-        }
-        return rc;
-    }
+    /* an organisation {"id", "name"} prints as its name */
+    const json_t *name = json_object_get(v, "name");
+    if (json_is_object(v) && json_is_string(name) && json_object_size(v) <= 2)
+        return html_scalar(out, name);
+    if (json_is_array(v) || json_is_object(v))
+        return html_items(out, v, html_flat);
     return html_scalar(out, v);
 }
 
