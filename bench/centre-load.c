@@ -13,8 +13,11 @@
 // threads; one request in flight per connection (no pipelining). Due requests that find no idle
 // connection wait in line and the wait counts. Responses are parsed properly (status line,
 // Content-Length, chunked, or until close) with every line and header section capped.
-// Latencies go into a log-bucketed histogram (microseconds, within 0.8%, fixed 30 KiB). Prints
-// one line per run, or one JSON object with --json. Exit status: 0 done; 1 bad usage; 2 the
+// Latencies go into a log-bucketed histogram (microseconds, within 0.8%, fixed 30 KiB). Beside
+// them: how long due requests waited for a free connection (wait), and how late this loop itself
+// sent a request that was due on a free connection (late): on a busy machine the client is
+// delayed too, and that shows there rather than passing for server time. Prints one line per
+// run, or one JSON object with --json. Exit status: 0 done; 1 bad usage; 2 the
 // server was unreachable or stopped answering (the run was cut short); 3 the run finished but
 // some requests failed or timed out.
 #include <errno.h>
@@ -526,6 +529,7 @@ struct conn {
     int64_t sched_ns;    /* when the request in flight was due: its latency starts here */
     int64_t deadline_ns; /* of the connect or the request in flight */
     int64_t retry_ns;    /* earliest reconnect when closed */
+    int64_t idle_ns;     /* when it last became idle */
     struct buf out;      /* owned: the request being written */
     size_t out_off;
     struct resp_parser rp;
@@ -558,6 +562,7 @@ struct worker {
     int64_t last_done_ns;
     struct hist lat;  /* due -> last byte, us */
     struct hist wait; /* due -> sent: time spent in line, us */
+    struct hist late; /* sent -> max(due, a connection free): the generator's own delay, us */
     struct tally t;
     struct buf scratch; /* owned: the body with {i} substituted */
     bool has_first_error;
@@ -643,9 +648,10 @@ build_request(struct worker *w, struct conn *c)
 }
 
 static void
-idle_push(struct worker *w, struct conn *c)
+idle_push(struct worker *w, struct conn *c, int64_t now)
 {
     c->state = CONN_IDLE;
+    c->idle_ns = now;
     w->idle[w->n_idle++] = (size_t)(c - w->conns);
 }
 
@@ -713,7 +719,7 @@ conn_open(struct worker *w, struct conn *c, int64_t now)
         return;
     }
     if (connect(fd, (const struct sockaddr *)&r->addr, r->addr_len) == 0)
-        idle_push(w, c);
+        idle_push(w, c, now);
     else if (errno != EINPROGRESS)
         conn_fail(w, c, FAIL_CONNECT, errno, now);
 }
@@ -750,6 +756,9 @@ conn_send(struct worker *w, struct conn *c, int64_t sched_ns, int64_t now)
     rp_reset(&c->rp);
     w->t.n_sent++;
     hist_record(&w->wait, (uint64_t)(now - sched_ns) / 1000);
+    /* Since the request was due and a connection was free, only this loop was in the way. */
+    int64_t could_ns = sched_ns > c->idle_ns ? sched_ns : c->idle_ns;
+    hist_record(&w->late, now > could_ns ? (uint64_t)(now - could_ns) / 1000 : 0);
     conn_flush(w, c, now);
     return 0;
 }
@@ -778,7 +787,7 @@ conn_done(struct worker *w, struct conn *c, int64_t now, bool is_reusable)
         return;
     }
     w->n_busy--;
-    idle_push(w, c);
+    idle_push(w, c, now);
 }
 
 static void
@@ -846,7 +855,7 @@ on_event(struct worker *w, struct conn *c, uint32_t ev, int64_t now)
         if (err)
             conn_fail(w, c, FAIL_CONNECT, err, now);
         else
-            idle_push(w, c);
+            idle_push(w, c, now);
         return;
     }
     if ((ev & EPOLLOUT) && c->state == CONN_BUSY)
@@ -1231,7 +1240,8 @@ static const char *const pct_names[] = {"p50", "p90", "p99", "p99_9"};
 
 static void
 print_line(const struct load_opts *o, const struct run *r, const struct tally *t,
-           const struct hist *lat, const struct hist *wait, double elapsed_s)
+           const struct hist *lat, const struct hist *wait, const struct hist *late,
+           double elapsed_s)
 {
     char what[400];
     snprintf(what, sizeof(what), "%s%s%s %s", o->label ? o->label : "", o->label ? ": " : "",
@@ -1242,10 +1252,11 @@ print_line(const struct load_opts *o, const struct run *r, const struct tally *t
     else
         printf("closed loop, %.1f/s", (double)t->n_done / elapsed_s);
     printf(" | %" PRIu64 " responses in %.2f s, %" PRId64 " conns | ms p50 %.2f p90 %.2f p99 %.2f "
-           "p99.9 %.2f max %.2f | wait p99 %.2f",
+           "p99.9 %.2f max %.2f | wait p99 %.2f late p99 %.2f",
            t->n_done, elapsed_s, o->connections, ms(hist_percentile(lat, 50)),
            ms(hist_percentile(lat, 90)), ms(hist_percentile(lat, 99)),
-           ms(hist_percentile(lat, 99.9)), ms(lat->max_us), ms(hist_percentile(wait, 99)));
+           ms(hist_percentile(lat, 99.9)), ms(lat->max_us), ms(hist_percentile(wait, 99)),
+           ms(hist_percentile(late, 99)));
     printf(" | 2xx %" PRIu64 " 3xx %" PRIu64 " 4xx %" PRIu64 " 5xx %" PRIu64, status_class(t, 2),
            status_class(t, 3), status_class(t, 4), status_class(t, 5));
     for (int s = 300; s < 600; s++)
@@ -1267,7 +1278,8 @@ json_double(struct jsonw *j, double v)
 
 static int
 print_json(const struct load_opts *o, const struct run *r, const struct tally *t,
-           const struct hist *lat, const struct hist *wait, double elapsed_s, bool is_aborted)
+           const struct hist *lat, const struct hist *wait, const struct hist *late,
+           double elapsed_s, bool is_aborted)
 {
     struct buf b;
     struct jsonw j;
@@ -1317,6 +1329,13 @@ print_json(const struct load_opts *o, const struct run *r, const struct tally *t
     json_double(&j, ms(hist_percentile(wait, 99)));
     jsonw_key(&j, "max");
     json_double(&j, ms(wait->max_us));
+    jsonw_object_end(&j);
+    jsonw_key(&j, "late_ms");
+    jsonw_object_begin(&j);
+    jsonw_key(&j, "p99");
+    json_double(&j, ms(hist_percentile(late, 99)));
+    jsonw_key(&j, "max");
+    json_double(&j, ms(late->max_us));
     jsonw_object_end(&j);
     jsonw_key(&j, "status");
     jsonw_object_begin(&j);
@@ -1460,16 +1479,18 @@ main(int argc, char **argv)
         goto out;
 
     struct tally t;
-    struct hist lat, wait;
+    struct hist lat, wait, late;
     memset(&t, 0, sizeof(t));
     memset(&lat, 0, sizeof(lat));
     memset(&wait, 0, sizeof(wait));
+    memset(&late, 0, sizeof(late));
     int64_t last_done = r.t0_ns;
     int last_errno = 0;
     for (unsigned i = 0; i < n_workers; i++) {
         tally_merge(&t, &ws[i].t);
         hist_merge(&lat, &ws[i].lat);
         hist_merge(&wait, &ws[i].wait);
+        hist_merge(&late, &ws[i].late);
         if (ws[i].last_done_ns > last_done)
             last_done = ws[i].last_done_ns;
         if (ws[i].last_errno)
@@ -1504,10 +1525,10 @@ main(int argc, char **argv)
                 "failing (last error: %s); the server is gone or stuck, run cut short\n",
                 o.url, (long long)(ABORT_NS / NS), last_errno ? strerror(last_errno) : "none");
     if (o.json) {
-        if (print_json(&o, &r, &t, &lat, &wait, elapsed_s, is_aborted) < 0)
+        if (print_json(&o, &r, &t, &lat, &wait, &late, elapsed_s, is_aborted) < 0)
             fprintf(stderr, "iaso-bench-centre-load: the JSON output did not fit\n");
     } else {
-        print_line(&o, &r, &t, &lat, &wait, elapsed_s);
+        print_line(&o, &r, &t, &lat, &wait, &late, elapsed_s);
     }
     fflush(stdout);
     if (is_aborted)
