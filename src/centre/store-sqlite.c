@@ -434,8 +434,13 @@ sq_conn_open(struct store *st, struct store_conn **out, struct errbuf *eb)
     /* The first read of the file, so the place where "not a database" shows. */
     code = sqlite3_exec(c->db, "PRAGMA journal_mode=WAL", journal_mode_row, &is_wal, NULL);
     if (code == SQLITE_OK)
-        code = sqlite3_exec(c->db, "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL", NULL, NULL,
-                            NULL);
+        /* A page cache of 16 MiB per connection (SQLite's default is 2 MiB) and reads through a
+         * shared memory map, so hot incidents are not read from the disk again by each
+         * connection: bench/centre measured page-cache misses as the cause of slow reads. */
+        code = sqlite3_exec(c->db,
+                            "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL;"
+                            " PRAGMA cache_size=-16384; PRAGMA mmap_size=1073741824",
+                            NULL, NULL, NULL);
     if (code != SQLITE_OK) {
         rc = open_error(st, c->db, sqlite3_extended_errcode(c->db), eb);
         goto out;

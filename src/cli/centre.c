@@ -62,9 +62,12 @@ static const struct opt_def serve_options[] = {
      "PEM certificate chain; with --tls-key the centre serves HTTPS and its cookies are Secure.",
      O(tls_cert)},
     {"tls-key", 0, OPT_STRING, "FILE", 0, 0, NULL, "PEM private key for --tls-cert.", O(tls_key)},
-    {"threads", 0, OPT_INT, "N", 1, 256, "4", "HTTP worker threads.", O(threads)},
+    {"threads", 0, OPT_INT, "N", 1, 256, "8",
+     "HTTP worker threads. Each serves its connections one request at a time and waits for the "
+     "database, so more threads than cores keep a slow disk read from stalling everyone.",
+     O(threads)},
     {"db-conns", 0, OPT_INT, "N", 1, 256, "8",
-     "Database connections in the pool (at least --threads is sensible).", O(db_conns)},
+     "Database connections in the pool (as many as --threads is sensible).", O(db_conns)},
     {"body-max", 0, OPT_SIZE, "BYTES", 1024, 268435456, "16M",
      "Largest request body accepted; larger ones get 413. Attachments must fit in it (base64 "
      "adds a third).",
