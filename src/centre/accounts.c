@@ -544,6 +544,15 @@ login(struct api *a)
         rc = store_exec(a->db, "DELETE FROM sessions WHERE expires_at <= ?", q, 1, NULL, NULL, NULL,
                         &a->eb);
     }
+    /* a session this browser held before is ended, not left to expire */
+    const char *old = http_req_cookie(a->req, "iaso_session");
+    if (rc == 0 && old) {
+        char old_digest[AUTH_DIGEST_HEX_LEN + 1];
+        auth_digest(old, old_digest);
+        struct store_val q[] = {store_text(old_digest)};
+        rc = store_exec(a->db, "DELETE FROM sessions WHERE hash = ?", q, 1, NULL, NULL, NULL,
+                        &a->eb);
+    }
     if (rc == 0)
         rc = auth_principal_load(a->db, l.user_id, &a->who, &a->eb);
     if (rc == 0) {

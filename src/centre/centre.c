@@ -107,7 +107,9 @@ api_dispatch(void *app, struct http_req *req, struct http_resp *resp)
             goto out;
         }
     }
-    if (a.has_who && a.who.via_session && !is_safe_method(req->method)) {
+    /* Public routes (logging in) act on no one's behalf, so they need no CSRF token even when a
+     * session cookie comes along; logging in again over an old session must work. */
+    if (r->access != API_PUBLIC && a.has_who && a.who.via_session && !is_safe_method(req->method)) {
         const char *csrf = http_req_header(req, "X-CSRF-Token");
         if (!csrf || !auth_secret_equal(csrf, a.who.csrf)) {
             api_forbidden(&a, "missing or wrong X-CSRF-Token header for this session");

@@ -73,6 +73,18 @@ def test_session_writes_need_the_csrf_token(centre):
     assert c.post("/api/v1/tokens", {"name": "t"}).status == 201
 
 
+def test_logging_in_again_over_a_live_session(centre):
+    c = centre.client()
+    assert c.login("viewer@a.example").status == 200
+    old = next(k.value for k in c.jar if k.name == "iaso_session")
+    c.csrf = None  # the login form has no CSRF token yet
+    assert c.login("reporter@a.example").status == 200
+    assert c.get("/api/v1/me").json()["email"] == "reporter@a.example"
+    # the session it replaced is ended
+    stale = Client(centre.base)
+    assert stale.get("/api/v1/me", headers={"Cookie": "iaso_session=" + old}).status == 401
+
+
 def test_logout_ends_the_session(centre):
     c = centre.client()
     c.login("viewer@a.example")
@@ -189,6 +201,9 @@ def test_users_are_managed_within_the_organisation(centre):
     assert hadmin.get(f"/api/v1/users?org_id={centre.orgs['b']}").status == 403
     assert hadmin.get(f"/api/v1/users/{centre.users['b/reporter']}").status == 404
     assert centre.client(centre.token("b/admin")).get(f"/api/v1/users/{uid}").status == 404
+    got = hadmin.get(f"/api/v1/users/{uid}").json()
+    assert got["email"] == "new@a.example" and got["org_name"] == "Hospital A"
+    assert "password_hash" not in got and "password" not in got
     # role change and password change by the org admin
     r = hadmin.patch(f"/api/v1/users/{uid}", {"role": "viewer"})
     assert r.status == 200 and r.json()["role"] == "viewer"
