@@ -16,9 +16,12 @@ struct centre_config {
     const char *listen;   /* "127.0.0.1:8080" */
     const char *tls_cert; /* PEM; with tls_key serves HTTPS */
     const char *tls_key;
-    int64_t threads;  /* HTTP worker threads */
-    int64_t db_conns; /* store pool size */
-    int64_t body_max; /* request body cap, bytes */
+    int64_t threads;        /* HTTP worker threads */
+    int64_t db_conns;       /* store pool size */
+    int64_t body_max;       /* request body cap, bytes */
+    int64_t conns_max;      /* open connections */
+    int64_t conns_per_ip;   /* open connections from one address; 0: no limit */
+    int64_t idle_timeout_s; /* close connections idle this long */
 };
 
 /* Opens the store (migrating it), starts serving. Returns 0 and sets *out, or a negative code

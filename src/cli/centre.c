@@ -5,6 +5,7 @@
 #include "cli/cli.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,9 @@ struct centre_cli {
     int64_t threads;
     int64_t db_conns;
     int64_t body_max;
+    int64_t conns_max;
+    int64_t conns_per_ip;
+    int64_t idle_timeout;
     const char *log_level;
     /* admin commands */
     const char *name;
@@ -72,6 +76,18 @@ static const struct opt_def serve_options[] = {
      "Largest request body accepted; larger ones get 413. Attachments must fit in it (base64 "
      "adds a third).",
      O(body_max)},
+    {"conns-max", 0, OPT_INT, "N", 16, 65536, "1024",
+     "Open connections at most; when they are all open, new ones wait in the kernel's queue "
+     "until one closes. The file descriptor limit is raised to fit if it is lower.",
+     O(conns_max)},
+    {"conns-per-ip", 0, OPT_INT, "N", 0, 65536, "0",
+     "Open connections from one client address at most; 0 for no limit (the right choice "
+     "behind a proxy, where every client has the proxy's address).",
+     O(conns_per_ip)},
+    {"idle-timeout", 0, OPT_DURATION, "DURATION", 1000, 3600000, "30s",
+     "A connection that sends nothing for this long is closed, so idle or slow clients cannot "
+     "hold every connection.",
+     O(idle_timeout)},
     {"log-level", 0, OPT_STRING, "LEVEL", 0, 0, "info", "error, warn, info or debug.",
      O(log_level)},
     {"help", 'h', OPT_FLAG, NULL, 0, 0, NULL, "Show this help.", O(help)},
@@ -216,6 +232,9 @@ serve(int argc, char **argv)
         .threads = cfg.threads,
         .db_conns = cfg.db_conns,
         .body_max = cfg.body_max,
+        .conns_max = cfg.conns_max,
+        .conns_per_ip = cfg.conns_per_ip,
+        .idle_timeout_s = cfg.idle_timeout / 1000,
     };
     struct centre *c = NULL;
     struct sigaction sa = {.sa_handler = on_stop};
@@ -223,6 +242,17 @@ serve(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* each connection is a descriptor; leave room for the database and the log */
+    struct rlimit nofile;
+    rlim_t want = (rlim_t)cfg.conns_max + 64;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < want) {
+        nofile.rlim_cur = want < nofile.rlim_max ? want : nofile.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &nofile) != 0 || nofile.rlim_cur < want)
+            fprintf(stderr,
+                    "iaso centre serve: the file descriptor limit (%llu) is below "
+                    "--conns-max plus 64; lower --conns-max or raise the limit\n",
+                    (unsigned long long)nofile.rlim_cur);
+    }
     int rc = centre_start(&cc, &c, &eb);
     if (rc != 0) {
         fprintf(stderr, "iaso centre serve: %s\n", eb.msg);

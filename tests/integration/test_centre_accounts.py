@@ -363,3 +363,46 @@ def test_https_with_secure_cookies(tmp_path):
             assert "; Secure" in r.headers["Set-Cookie"]
     finally:
         c.cleanup()
+
+
+def test_connection_flood_is_bounded_and_passes(tmp_path):
+    """400 connections that send nothing, against --conns-max 16 and --idle-timeout 2s: the
+    server holds at most 16, its memory stays flat, and once the idle ones are closed by the
+    timeout it answers again without a restart."""
+    import time
+    from centre import Centre
+    c = Centre(str(tmp_path / "flood.db"))
+    c.start("--conns-max", "16", "--idle-timeout", "2s")
+    host, port = c.base.split("//")[1].split(":")
+
+    def rss_kib():
+        for line in open(f"/proc/{c.proc.pid}/status"):
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        return 0
+
+    try:
+        before = rss_kib()
+        held = []
+        for _ in range(400):
+            s = socket.socket()
+            s.setblocking(False)
+            s.connect_ex((host, int(port)))
+            held.append(s)
+        time.sleep(4)  # past the idle timeout: the server has closed the ones it took
+        assert c.proc.poll() is None
+        assert rss_kib() < before + 32 * 1024
+        for s in held:
+            s.close()
+        deadline = time.time() + 20
+        while True:
+            try:
+                r = c.client().get("/healthz")
+                if r.status == 200:
+                    break
+            except OSError:
+                pass
+            assert time.time() < deadline, "the centre did not recover from the flood"
+            time.sleep(0.2)
+    finally:
+        c.cleanup()
