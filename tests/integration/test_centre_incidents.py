@@ -639,3 +639,22 @@ def test_errors_name_the_field_and_lists_take_scopes(centre):
     # numbers come back as written
     v = rep.post("/api/v1/incidents", violence(latitude=50.1, longitude=14.42)).json()
     assert json.dumps(v["latitude"]) == "50.1" and json.dumps(v["longitude"]) == "14.42"
+
+
+def test_invalid_dates_are_refused_and_nothing_is_written(centre):
+    rep = centre.as_("a/reporter")
+    before = counts(centre)
+    for bad in ["2026-02-30T00:00:00Z", "2025-02-29T00:00:00Z", "2026-13-01T00:00:00Z",
+                "2026-11-23T25:00:00Z", "2026-11-23T10:61:00Z", "2026-11-23 10:00:00Z",
+                "2026-11-23T10:00:00", "2026-11-23", "yesterday", "1969-12-31T23:59:59Z",
+                "2026-11-23T10:00:00+25:00", "2026-11-23T10:00:00.Z", "", 1700000000,
+                "２０２６-11-23T10:00:00Z"]:
+        r = rep.post("/api/v1/incidents", cyber(occurred_at=bad, aware_at=ts(-60)))
+        assert r.status == 400, (bad, r)
+        assert r.json()["error"]["field"] == "occurred_at", (bad, r.json())
+    # offsets and fractions are fine and stored in UTC
+    r = rep.post("/api/v1/incidents", cyber(occurred_at="2024-02-29T23:30:00.250+02:00",
+                                            aware_at=ts(-60)))
+    assert r.status == 201, r
+    assert r.json()["occurred_at"] == "2024-02-29T21:30:00Z"
+    assert counts(centre)[2] == before[2] + 1
