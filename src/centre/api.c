@@ -429,6 +429,44 @@ api_bad_query(struct api *a, const char *name, const char *want)
     api_error(a, 400, "bad_query", "query parameter '%s' must be %s", name, want);
 }
 
+json_t *
+api_names_json(const char *const *names)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; names && names[i]; i++)
+        json_array_append_new(a, json_string(names[i]));
+    return a;
+}
+
+json_t *
+api_fields_json(const struct api_field *fields, size_t n_fields)
+{
+    static const char *const type_names[] = {
+        [AF_STRING] = "string",   [AF_INT] = "integer",   [AF_BOOL] = "boolean",
+        [AF_TIME] = "time",       [AF_ENUM] = "enum",     [AF_ENUM_SET] = "enum_set",
+        [AF_STRINGS] = "strings", [AF_OBJECT] = "object", [AF_NUMBER] = "number",
+        [AF_ARRAY] = "array",
+    };
+    json_t *out = json_array();
+    for (size_t i = 0; i < n_fields; i++) {
+        const struct api_field *f = &fields[i];
+        json_t *o = json_object();
+        json_object_set_new(o, "name", json_string(f->name));
+        json_object_set_new(o, "type", json_string(type_names[f->type]));
+        json_object_set_new(o, "required", json_boolean(f->required));
+        bool bounded = f->type == AF_STRING || f->type == AF_INT || f->type == AF_NUMBER ||
+                       f->type == AF_STRINGS || f->type == AF_ARRAY;
+        if (bounded) {
+            json_object_set_new(o, "min", json_integer(f->min));
+            json_object_set_new(o, "max", json_integer(f->max));
+        }
+        if (f->choices)
+            json_object_set_new(o, "choices", api_names_json(f->choices));
+        json_array_append_new(out, o);
+    }
+    return out;
+}
+
 int
 api_query_int(struct api *a, const char *name, int64_t def, int64_t min, int64_t max, int64_t *out)
 {

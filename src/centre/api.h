@@ -115,6 +115,13 @@ json_t *api_body_object(struct api *a);
 int api_fields_check(const json_t *obj, const struct api_field *fields, size_t n_fields,
                      bool partial, char *msg, size_t msg_len);
 
+/* A field table as JSON, for clients that build forms from it: [{name, type, required, min?,
+ * max?, choices?}], with type one of string, integer, number, boolean, time, enum, enum_set,
+ * strings, object, array; min and max are lengths for strings and bounds for numbers. */
+json_t *api_fields_json(const struct api_field *fields, size_t n_fields);
+/* A NULL-terminated list of names as a JSON array. */
+json_t *api_names_json(const char *const *names);
+
 /* RFC 3339 to Unix seconds: "YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)". IASO_E_INVAL when
  * malformed or out of 1970..9999. */
 int api_time_parse(const char *s, int64_t *out);

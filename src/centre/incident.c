@@ -34,6 +34,7 @@
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/parse.h"
+#include "centre/accounts.h"
 #include "centre/incident-int.h"
 #include "centre/nis2.h"
 
@@ -2679,7 +2680,57 @@ out:
 /* ---- routes ---- */
 
 /* The NIS2 routes are in incident-nis2.c (incident_nis2_routes), joined after these. */
+/* ---- GET /vocabulary ---- */
+
+/* Every value and field the registry accepts, from the same tables that validate requests, so
+ * a client builds its forms from the server instead of keeping a copy that can drift. */
+static void
+vocabulary(struct api *a)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "kinds", api_names_json(kind_names));
+    json_object_set_new(o, "statuses", api_names_json(status_names));
+    json_object_set_new(o, "tlp", api_names_json(api_tlp_names));
+    json_t *fields = json_object();
+    json_object_set_new(fields, "common", api_fields_json(common_fields, N_OF(common_fields)));
+    json_object_set_new(fields, "cyber", api_fields_json(cyber_fields, N_OF(cyber_fields)));
+    json_object_set_new(fields, "violence",
+                        api_fields_json(violence_fields, N_OF(violence_fields)));
+    json_object_set_new(fields, "classification",
+                        api_fields_json(classification_fields, N_OF(classification_fields)));
+    json_object_set_new(fields, "victims", api_fields_json(victims_fields, N_OF(victims_fields)));
+    json_object_set_new(fields, "victim_counts",
+                        api_fields_json(victim_count_fields, N_OF(victim_count_fields)));
+    json_object_set_new(fields, "indicator",
+                        api_fields_json(indicator_fields, N_OF(indicator_fields)));
+    json_object_set_new(o, "fields", fields);
+    json_t *rsit = json_object();
+    for (size_t i = 0; rsit_classes[i]; i++)
+        json_object_set_new(rsit, rsit_classes[i], api_names_json(rsit_types[i]));
+    json_object_set_new(o, "classification", rsit);
+    json_t *restricted = json_array();
+    for (size_t i = 0; i < N_OF(restricted_fields); i++)
+        json_array_append_new(restricted, json_string(restricted_fields[i]));
+    json_object_set_new(o, "restricted_fields", restricted);
+    json_object_set_new(o, "attachment_types", api_names_json(attachment_types));
+    json_t *stages = json_object();
+    for (int s = 0; s < NIS2_STAGE_N; s++) {
+        size_t n = 0;
+        const struct api_field *f = nis2_stage_fields((enum nis2_stage)s, &n);
+        json_object_set_new(stages, nis2_stage_name((enum nis2_stage)s), api_fields_json(f, n));
+    }
+    json_object_set_new(o, "nis2_report_fields", stages);
+    json_object_set_new(o, "org_kinds", api_names_json(accounts_org_kinds));
+    json_t *roles = json_array();
+    for (int r = ROLE_REPORTER; r <= ROLE_VIEWER; r++)
+        json_array_append_new(roles, json_string(auth_role_name((enum role)r)));
+    json_object_set_new(o, "roles", roles);
+    http_resp_header(a->resp, "Cache-Control", "private, max-age=300");
+    api_send_json(a, 200, o);
+}
+
 const struct api_route incident_routes[] = {
+    {"GET", "/api/v1/vocabulary", vocabulary, API_READ, "vocabulary"},
     {"GET", "/api/v1/incidents", incidents_list, API_READ, "incidents"},
     {"POST", "/api/v1/incidents", incident_create, API_WRITE, "incidents"},
     {"GET", "/api/v1/incidents/{id}", incident_get, API_READ, "incident"},

@@ -658,3 +658,31 @@ def test_invalid_dates_are_refused_and_nothing_is_written(centre):
     assert r.status == 201, r
     assert r.json()["occurred_at"] == "2024-02-29T21:30:00Z"
     assert counts(centre)[2] == before[2] + 1
+
+
+def test_vocabulary_is_what_the_server_accepts(centre):
+    rep = centre.as_("a/reporter")
+    r = rep.get("/api/v1/vocabulary")
+    assert r.status == 200
+    v = r.json()
+    assert v["tlp"] == ["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"]
+    assert v["kinds"] == ["cyber", "violence"] and "closed" in v["statuses"]
+    assert "csirt" in v["org_kinds"] and v["roles"][0] == "reporter"
+    assert set(v["nis2_report_fields"]) == {"early_warning", "notification", "intermediate",
+                                            "final", "progress"}
+    cyber_f = {f["name"]: f for f in v["fields"]["cyber"]}
+    # every listed choice is accepted, and a value off the list is refused
+    for service in cyber_f["care_services_disrupted"]["choices"]:
+        assert rep.post("/api/v1/incidents", cyber(care_services_disrupted=[service])).status \
+            == 201, service
+    assert rep.post("/api/v1/incidents", cyber(care_services_disrupted=["spa"])).status == 400
+    for cls, types in v["classification"].items():
+        body = cyber(classification={"class": cls, "type": types[-1]})
+        assert rep.post("/api/v1/incidents", body).status == 201, (cls, types[-1])
+    viol = {f["name"]: f for f in v["fields"]["violence"]}
+    for attack in viol["attack_type"]["choices"]:
+        assert rep.post("/api/v1/incidents", violence(attack_type=attack)).status == 201, attack
+    assert viol["latitude"]["min"] == -90 and viol["certainty"]["required"] is True
+    assert set(v["restricted_fields"]) >= {"ransom_paid", "latitude"}
+    assert centre.as_("b/viewer").get("/api/v1/vocabulary").status == 200
+    assert Client(centre.base).get("/api/v1/vocabulary").status == 401
