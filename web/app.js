@@ -4,8 +4,8 @@
 // #/incidents/new, #/incidents/ID, #/tokens, #/admin/orgs, #/admin/users.
 import {h, api, qs, session, setUnauthenticatedHandler, time, until, tlpBadge, badge, field, select,
   errorBox, showError, form, need, go, flash, pending} from './lib.js';
-import {C, label} from './choices.js';
-import {reportView} from './report.js';
+import {C, label, readable, loadVocabulary, vocabulary} from './choices.js';
+import {reportView, makeSpec} from './report.js';
 import {incidentView} from './incident.js';
 import {tokensView} from './tokens.js';
 
@@ -45,6 +45,22 @@ async function route() {
       // a 401 has sent us to the login view; anything else is said here
       if (err.status !== 401 && my === seq) {
         main.replaceChildren(h('h1', {tabindex: '-1'}, 'The centre did not answer'), h('p', {role: 'alert'}, err.message));
+        main.firstChild.focus();
+      }
+      return;
+    }
+    if (my !== seq) return;
+  }
+  // the accepted values, once per page: no view is drawn without them
+  if (session.me && path !== '/login' && !vocabulary) {
+    try {
+      await loadVocabulary();
+      makeSpec();
+    } catch (err) {
+      if (err.status !== 401 && my === seq) {
+        document.title = 'Error — Iaso centre';
+        main.replaceChildren(h('h1', {tabindex: '-1'}, 'The centre\'s lists of values could not be loaded'),
+          h('p', {role: 'alert'}, `The forms need them. ${err.message} Reload the page to try again.`));
         main.firstChild.focus();
       }
       return;
@@ -217,7 +233,7 @@ async function dashboardView(v) {
         h('td', {}, label(C.nis2Stage, n.stage)),
         h('td', {}, time(n.due_at)),
         h('td', {}, until(n.due_at, now)),
-        h('td', {}, badge(st, label(C.nis2Status, st))));
+        h('td', {}, badge(st, readable(st))));
     })))) : h('p', {}, 'No NIS2 report is outstanding.'));
   v.main.append(h('h2', {}, 'Open incidents'), incidentsTable(open, 'Open incidents, newest first'));
   if (more) v.main.append(h('p', {}, 'These are the newest 500. ', h('a', {href: '#/incidents' + qs({status: 'open', scope: csirt ? '' : 'own'})}, 'All open incidents')));

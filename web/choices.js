@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-// Every choice list the UI offers, in one table. The values must be the server's
-// (src/centre/incident.c, src/centre/nis2.c, src/centre/accounts.c); keep them in step when the
-// API changes. A value's label is the value made readable ("c2-server" -> "C2 server") unless
-// NAMES says better.
+// The choice lists the UI offers. Their VALUES come from the centre (GET /api/v1/vocabulary, from
+// the same C tables that check requests), loaded once per page by loadVocabulary() (app.js, before
+// the first view of a logged-in user) and kept in memory; nothing here copies them. What stays
+// here is UI text: a value's label is the value made readable ("c2-server" -> "C2 server") unless
+// NAMES says better, plus the lists that are the UI's own (filters, token scopes and expiries).
+import {api} from './lib.js';
 
 const NAMES = {
   cyber: 'Cyber attack', violence: 'Violence against health care',
@@ -30,79 +32,89 @@ const NAMES = {
   early_warning: 'Early warning', notification: 'Incident notification', intermediate: 'Intermediate report',
   final: 'Final report', progress: 'Progress report', due: 'Due soon', sent_late: 'Sent late',
 };
-const readable = (v) => NAMES[v] || (v[0].toUpperCase() + v.slice(1)).replace(/[-_]/g, ' ');
-const list = (s) => s.split(' ').map((v) => [v, readable(v)]);
-
-// RSIT (ENISA reference incident classification taxonomy): class -> its types
-const RSIT = {
-  'abusive-content': 'spam harmful-speech violence',
-  'malicious-code': 'infected-system c2-server malware-distribution malware-configuration',
-  'information-gathering': 'scanner sniffing social-engineering',
-  'intrusion-attempts': 'ids-alert brute-force exploit',
-  intrusions: 'privileged-account-compromise unprivileged-account-compromise application-compromise system-compromise burglary',
-  availability: 'dos ddos misconfiguration sabotage outage',
-  'information-content-security': 'unauthorised-information-access unauthorised-information-modification data-loss data-leak',
-  fraud: 'unauthorised-use-of-resources copyright masquerade phishing',
-  vulnerable: 'weak-crypto ddos-amplifier potentially-unwanted-accessible information-disclosure vulnerable-system',
-  other: 'other undetermined',
-  test: 'test',
+// the labels of the NIS2 reports' fields, where the name made readable is not enough
+const NIS2_LABELS = {
+  suspected_malicious: 'Suspected to be caused by unlawful or malicious acts',
+  cross_border_possible: 'Could have a cross-border impact', indicators_note: 'About the indicators of compromise',
+  description: 'Detailed description', threat_type: 'Type of threat', mitigation: 'Mitigation measures',
+  cross_border_impact: 'Cross-border impact',
 };
+export const readable = (v) => NAMES[v] || (v[0].toUpperCase() + v.slice(1)).replace(/[-_]/g, ' ');
+const list = (values) => values.map((v) => [v, readable(v)]);
+const TLP = {CLEAR: 'may be shared publicly', GREEN: 'the community', AMBER: 'the organisations that need to know',
+  'AMBER+STRICT': 'only our organisation', RED: 'named recipients only'};
 
+// The lists: the UI's own ones now, the server's once loadVocabulary() has run.
 export const C = {
-  kind: list('cyber violence'),
-  status: list('reported triaged responding recovering closed'),
-  tlp: [['CLEAR', 'TLP:CLEAR — may be shared publicly'], ['GREEN', 'TLP:GREEN — the community'],
-    ['AMBER', 'TLP:AMBER — the organisations that need to know'],
-    ['AMBER+STRICT', 'TLP:AMBER+STRICT — only our organisation'], ['RED', 'TLP:RED — named recipients only']],
-  orgKind: list('hospital clinic ambulance laboratory authority csirt helper'),
-  role: list('reporter analyst admin helper viewer'),
-  // the incident list's status filter: "open" is every status but closed
-  statusFilter: [['open', 'Open (not closed)'], ...list('reported triaged responding recovering closed')],
   // "due" filter of the incident list: the next NIS2 deadline within this many hours (0: passed)
   due: [['0', 'Passed (late)'], ['6', 'Within 6 hours'], ['24', 'Within 24 hours'], ['72', 'Within 3 days'],
     ['168', 'Within 7 days']],
-  // class -> [label, [[type, label], ...]]
-  classification: Object.fromEntries(Object.entries(RSIT).map(([c, t]) =>
-    [c, [readable(c), t.split(' ').map((v) => [v, NAMES[`${c}/${v}`] || readable(v)])]])),
-  attackVector: list('phishing exploited-vulnerability stolen-credentials remote-access supply-chain removable-media insider misconfiguration unknown other'),
-  careServices: list('emergency-department imaging laboratory surgery pharmacy records intensive-care outpatient ambulance-dispatch radiotherapy dialysis telephony other'),
-  indicatorType: list('ip domain url md5 sha1 sha256 email ja3'),
-  attackType: list('violence-with-heavy-weapons violence-with-individual-weapons psychological-violence physical-violence-without-weapons obstruction-to-delivery-of-care militarization-of-health-care-asset removal-of-health-care-assets arrest-of-health-workers-or-patients abduction-of-health-workers-or-patients setting-fire chemical-agent sexual-violence other'),
-  perpetratorType: list('state-forces non-state-armed-group criminal individual patient-or-relative unknown other'),
-  weapon: list('firearm explosive bladed blunt fire chemical none unknown other'),
-  healthResources: list('facility transport supplies personnel'),
-  victimGroup: list('health_workers patients others'),
-  victimCount: list('killed injured kidnapped arrested'),
-  certainty: list('rumour possible probable confirmed'),
-  nis2Stage: list('early_warning notification intermediate final progress'),
-  nis2Status: list('pending due late sent sent_late not_applicable'),
   // API token scopes: what a request with the token may do, never more than its user may
   tokenScope: [['read', 'Read: everything you may see'], ['write', 'Write: report and change incidents, comment'],
     ['admin', 'Admin: organisations, users and the audit log']],
   tokenExpiry: [['7', '7 days'], ['30', '30 days'], ['90', '90 days'], ['365', 'One year'], ['', 'Never']],
-  severity: list('low medium high critical'),
-  // what an attachment may be (others are sent as application/octet-stream)
-  attachmentTypes: ('application/octet-stream application/pdf application/json application/zip application/gzip ' +
-    'application/vnd.tcpdump.pcap application/x-pcapng text/plain text/csv image/png image/jpeg message/rfc822').split(' '),
 };
+// What "record as sent" asks for each NIS2 stage: [name, label, type (bool | select | text),
+// required, max length, choices] (from the vocabulary's nis2_report_fields).
+export const NIS2_FIELDS = {};
+// The vocabulary as the server sent it (null before loadVocabulary()).
+export let vocabulary = null;
 
-// What "record as sent" asks for each NIS2 stage (src/centre/nis2.c, nis2_stage_fields):
-// [name, label, type (bool | severity | text), required]
-const MALICIOUS = ['suspected_malicious', 'Suspected to be caused by unlawful or malicious acts', 'bool'];
-const CROSS = ['cross_border_possible', 'Could have a cross-border impact', 'bool'];
-export const NIS2_FIELDS = {
-  early_warning: [[...MALICIOUS, true], [...CROSS, true], ['details', 'Details', 'text']],
-  notification: [['severity', 'Severity', 'severity', true], ['impact', 'Impact', 'text', true],
-    ['initial_assessment', 'Initial assessment', 'text', true], MALICIOUS, CROSS,
-    ['indicators_note', 'About the indicators of compromise', 'text']],
-  intermediate: [['status_update', 'Status update', 'text', true]],
-  final: [['description', 'Detailed description', 'text', true], ['severity', 'Severity', 'severity', true],
-    ['impact', 'Impact', 'text', true], ['threat_type', 'Type of threat', 'text', true],
-    ['root_cause', 'Root cause', 'text', true], ['mitigation', 'Mitigation measures', 'text', true],
-    ['cross_border_impact', 'Cross-border impact', 'text']],
-};
-// a progress report: the final report's fields so far, description and mitigation required
-NIS2_FIELDS.progress = NIS2_FIELDS.final.map(([n, l, t, r]) => [n, l, t, r && ['description', 'mitigation'].includes(n)]);
+// A field of the vocabulary: group "common", "cyber", "violence", "classification", "victims",
+// "victim_counts" or "indicator"; undefined when the server has no such field.
+export const vfield = (group, name) => ((vocabulary && vocabulary.fields[group]) || []).find((f) => f.name === name);
+
+function fill(v) {
+  vocabulary = v;
+  const F = v.fields;
+  const byField = {};
+  for (const g of ['common', 'cyber', 'violence']) for (const f of F[g]) if (f.choices) byField[f.name] = list(f.choices);
+  const choices = (g, n) => list((vfield(g, n) || {}).choices || []);
+  Object.assign(C, {
+    kind: list(v.kinds),
+    status: list(v.statuses),
+    tlp: v.tlp.map((t) => [t, TLP[t] ? `TLP:${t} — ${TLP[t]}` : `TLP:${t}`]),
+    orgKind: list(v.org_kinds),
+    role: list(v.roles),
+    // the incident list's status filter: "open" is every status but closed
+    statusFilter: [['open', 'Open (not closed)'], ...list(v.statuses)],
+    // class -> [label, [[type, label], ...]]
+    classification: Object.fromEntries(Object.entries(v.classification).map(([c, t]) =>
+      [c, [readable(c), t.map((x) => [x, NAMES[`${c}/${x}`] || readable(x)])]])),
+    byField, // an incident field's name -> its choices, for the enum fields
+    attackVector: choices('cyber', 'attack_vector'),
+    careServices: choices('cyber', 'care_services_disrupted'),
+    indicatorType: choices('indicator', 'type'),
+    attackType: choices('violence', 'attack_type'),
+    perpetratorType: choices('violence', 'perpetrator_type'),
+    weapon: choices('violence', 'weapon'),
+    healthResources: choices('violence', 'health_resources_affected'),
+    victimGroup: list(F.victims.map((f) => f.name)),
+    victimCount: list(F.victim_counts.map((f) => f.name)),
+    certainty: choices('violence', 'certainty'),
+    nis2Stage: list(Object.keys(v.nis2_report_fields)),
+    // what an attachment may be (others are sent as application/octet-stream)
+    attachmentTypes: v.attachment_types,
+  });
+  for (const [stage, fs] of Object.entries(v.nis2_report_fields)) {
+    NIS2_FIELDS[stage] = fs.map((f) => [f.name, NIS2_LABELS[f.name] || readable(f.name),
+      f.type === 'boolean' ? 'bool' : f.choices ? 'select' : 'text', !!f.required, f.max, list(f.choices || [])]);
+  }
+}
+
+// Loads the vocabulary once for the page's life (again only after a failure). Throws the
+// ApiError of the request, or one saying the answer is not a vocabulary.
+let loading = null;
+export function loadVocabulary() {
+  loading = loading || api('GET', '/vocabulary').then((v) => {
+    if (!v || !v.fields || !v.classification || !v.nis2_report_fields) throw new Error('The centre sent no list of values.');
+    fill(v);
+  }).catch((e) => {
+    loading = null;
+    throw e;
+  });
+  return loading;
+}
 
 // The label of a value in a choice list (the value itself when unknown).
 export function label(choices, v) {

@@ -6,14 +6,9 @@
 // object from the API.
 import {h, api, all, session, time, until, localToIso, tlpBadge, badge, select, errorBox, showError, form, need,
   fileBase64, go, flash} from './lib.js';
-import {C, NIS2_FIELDS, label} from './choices.js';
+import {C, NIS2_FIELDS, label, readable} from './choices.js';
 import {SPEC, incidentForm, toModel, body, changes, fieldLabel} from './report.js';
 
-const CHOICES = {
-  attack_vector: C.attackVector, care_services_disrupted: C.careServices, attack_type: C.attackType,
-  perpetrator_type: C.perpetratorType, weapon: C.weapon, health_resources_affected: C.healthResources,
-  certainty: C.certainty,
-};
 // shown in their own place, or internal
 const SKIP = new Set(['id', 'title', 'kind', 'tlp', 'status', 'version', 'org', 'created_by', 'can',
   'nis2_next', 'shared_with', 'indicators', 'victims', 'classification']);
@@ -24,9 +19,9 @@ function value(key, v) {
   if (v == null || v === '' || (Array.isArray(v) && !v.length)) return null;
   if (typeof v === 'boolean') return v ? 'Yes' : 'No';
   if (/_at$/.test(key)) return time(v);
-  if (Array.isArray(v)) return v.map((x) => label(CHOICES[key], x)).join(', ');
+  if (Array.isArray(v)) return v.map((x) => label(C.byField[key], x)).join(', ');
   if (typeof v === 'object') return JSON.stringify(v);
-  return label(CHOICES[key], String(v));
+  return label(C.byField[key], String(v));
 }
 
 function details(inc) {
@@ -216,11 +211,11 @@ const BASIS = {
 
 function stageForm(inc, stage) {
   const name = label(C.nis2Stage, stage).toLowerCase();
-  return form(NIS2_FIELDS[stage].map(([n, lab, type, req]) => ({
+  return form(NIS2_FIELDS[stage].map(([n, lab, type, req, max, choices]) => ({
     name: n, label: lab + (req ? ' (required)' : ''), check: req ? need(lab.toLowerCase()) : null,
     control: type === 'bool' ? select([['true', 'Yes'], ['false', 'No']], {}, req ? 'Choose…' : 'Not given')
-      : type === 'severity' ? select(C.severity, {}, req ? 'Choose…' : 'Not given')
-        : h('textarea', {rows: 3, maxlength: 10000}),
+      : type === 'select' ? select(choices, {}, req ? 'Choose…' : 'Not given')
+        : h('textarea', {rows: 3, maxlength: max || 10000}),
   })), `Record the ${name} as sent`, async (b) => {
     for (const k of Object.keys(b)) {
       if (b[k] === '') delete b[k];
@@ -250,7 +245,7 @@ function nis2Part(inc, clock) {
     const name = label(C.nis2Stage, s.stage);
     const base = `/api/v1/incidents/${inc.id}/nis2/${s.stage}/export?format=`;
     const box = h('div', {class: 'stage', role: 'group', 'aria-labelledby': `st-${s.stage}`, id: `stage-${s.stage}`},
-      h('h3', {id: `st-${s.stage}`}, name, ': ', badge(s.status, label(C.nis2Status, s.status))),
+      h('h3', {id: `st-${s.stage}`}, name, ': ', badge(s.status, readable(s.status))),
       h('dl', {class: 'fields'},
         h('dt', {}, 'Due'), h('dd', {}, s.due_at ? [time(s.due_at), ` (${s.sent_at ? '' : until(s.due_at) + '; '}${BASIS[s.basis] || s.basis})`] : 'no due time'),
         h('dt', {}, 'Sent'), h('dd', {}, s.sent_at ? time(s.sent_at) : 'not yet'),

@@ -4,7 +4,7 @@
 // values live in one object (the "model") that is saved to sessionStorage on every change, so
 // neither a failed submit, a reload nor a new login loses anything.
 import {h, api, session, field, select, errorBox, uid, localToIso, isoToLocal, go, flash} from './lib.js';
-import {C} from './choices.js';
+import {C, vfield} from './choices.js';
 
 // One draft per user and tab; logging out removes it (app.js), an ended session keeps it.
 const draftKey = () => `iaso.draft.report.${session.me.id}`;
@@ -13,7 +13,10 @@ const bytes = (s) => new TextEncoder().encode(s).length;
 // name (dots make nested objects), label, type, options: req, max (bytes or number), min, int,
 // hint, choices, when(m) (shown and sent only then), kind ('cyber'/'violence'; both when absent),
 // check(v, m) (a cross-field rule returning a message or ''), create (not offered when editing).
-export const SPEC = [
+// The choices, and max, min, int and req where the server has them, come from the vocabulary
+// (choices.js), so the table is made by makeSpec() once the vocabulary is loaded (app.js).
+export let SPEC = [];
+const table = () => [
   {name: 'title', label: 'Title', type: 'text', req: true, max: 200, hint: 'One line that says what happened.'},
   {name: 'summary', label: 'Summary', type: 'textarea', max: 10000, hint: 'What happened, what is affected, what you have done. No patient names or identifiers.'},
   {name: 'occurred_at', label: 'When it happened', type: 'datetime', past: true, hint: 'Your local time.'},
@@ -69,6 +72,28 @@ export const SPEC = [
     hint: 'They see the report up to TLP:AMBER.',
     check: (v, m) => (v && v.length && ['AMBER+STRICT', 'RED'].includes(m.tlp) ? `A TLP:${m.tlp} report cannot be shared; lower the TLP or share with nobody.` : '')},
 ];
+
+// The server's field of an entry: top-level ones in common, cyber or violence, a victim count
+// in victim_counts, a classification part in classification.
+function serverField(s) {
+  const p = s.name.split('.');
+  if (p[0] === 'victims') return vfield('victim_counts', p[2]);
+  if (p[0] === 'classification') return vfield('classification', p[1]);
+  return vfield('common', s.name) || vfield(s.kind || 'cyber', s.name) || vfield('violence', s.name);
+}
+export function makeSpec() {
+  SPEC = table().map((s) => {
+    const f = serverField(s);
+    if (!f) return s;
+    const t = {...s};
+    if (['number', 'text', 'textarea', 'lines'].includes(s.type) && f.max != null) t.max = f.max;
+    if (s.type === 'number' && f.min != null) t.min = f.min;
+    if (s.type === 'number' && f.type === 'integer') t.int = true;
+    // a classification's parts are required within it, the classification itself is not
+    if (f.required && s.name.indexOf('.') < 0) t.req = true;
+    return t;
+  });
+}
 
 const isEmpty = (v) => v == null || (typeof v === 'string' ? !v.trim() : Array.isArray(v) && !v.length);
 // "12,5" is twelve and a half too (a decimal comma, as in much of Europe)
@@ -303,8 +328,8 @@ export function incidentForm(o) {
     indCtl = [];
     indList.replaceChildren(...m.indicators.map((ind, i) => {
       const t = field('Type', select(C.indicatorType, {value: ind.type, onchange: (e) => { ind.type = e.target.value; o.save(); if (ind.value) indCheck(i); }}));
-      const val = field('Value', h('input', {type: 'text', value: ind.value, maxlength: 2048, oninput: (e) => { ind.value = e.target.value; o.save(); indCheck(i); }}));
-      const com = field('Comment', h('input', {type: 'text', value: ind.comment, maxlength: 1000, oninput: (e) => { ind.comment = e.target.value; o.save(); }}));
+      const val = field('Value', h('input', {type: 'text', value: ind.value, maxlength: (vfield('indicator', 'value') || {max: 2048}).max, oninput: (e) => { ind.value = e.target.value; o.save(); indCheck(i); }}));
+      const com = field('Comment', h('input', {type: 'text', value: ind.comment, maxlength: (vfield('indicator', 'comment') || {max: 1000}).max, oninput: (e) => { ind.comment = e.target.value; o.save(); }}));
       indCtl.push(val);
       return h('div', {class: 'indicator-row', role: 'group', 'aria-label': `Indicator ${i + 1}`}, t.wrap, val.wrap, com.wrap,
         h('div', {class: 'actions'}, h('button', {type: 'button', class: 'secondary', onclick: () => {

@@ -589,6 +589,50 @@ test('admin: the centre admin creates an organisation and a user', async () => {
   await logout();
 });
 
+test("report: the form's choices and bounds are the server's (GET /vocabulary)", async () => {
+  // a tab of its own whose /api/v1/vocabulary is changed on the way: a care service more, a
+  // lower maximum for the title; then one where it fails, which must say so instead of a form
+  const ctx = await browser.newContext({locale: 'en-GB', timezoneId: process.env.TZ || 'Europe/Prague'});
+  const p = await ctx.newPage();
+  p.setDefaultTimeout(5000);
+  p.on('pageerror', (e) => problems.push(`script error (vocabulary test): ${e.message}`));
+  let fail = false;
+  await p.route('**/api/v1/vocabulary', async (route) => {
+    if (fail) return route.fulfill({status: 503, contentType: 'application/json',
+      body: JSON.stringify({error: {code: 'unavailable', message: 'Try again later.'}})});
+    const res = await route.fetch();
+    const v = await res.json();
+    const find = (g, n) => v.fields[g].find((f) => f.name === n);
+    find('cyber', 'care_services_disrupted').choices.push('hyperbaric-medicine');
+    find('common', 'title').max = 20;
+    await route.fulfill({response: res, json: v});
+  });
+  try {
+    await p.goto(`${BASE}/#/login`);
+    await p.fill('input[name="email"]', A);
+    await p.fill('input[name="password"]', PASSWORD);
+    await p.click('button:has-text("Log in")');
+    await p.locator('main h1', {hasText: 'Dashboard'}).waitFor();
+    await p.goto(`${BASE}/#/incidents/new`);
+    await p.locator('main h1', {hasText: 'Report an incident'}).waitFor();
+    await p.getByRole('radio', {name: 'Cyber attack'}).check();
+    const box = p.locator('input[name="care_services_disrupted"][value="hyperbaric-medicine"]');
+    assert.equal(await box.count(), 1, 'the added care service is offered');
+    assert.equal(await p.getByLabel('Hyperbaric medicine').count(), 1, 'labelled by its readable name');
+    await p.fill('input[name="title"]', 'x'.repeat(21));
+    assert.match(await p.$eval('input[name="title"]', (el) => document.getElementById(el.getAttribute('aria-describedby')
+      .split(' ').find((id) => document.getElementById(id).classList.contains('field-error'))).textContent), /at most 20 bytes/);
+    // a new page load asks again; when the vocabulary cannot be had, a clear error, no form
+    fail = true;
+    await p.reload();
+    await p.locator('main h1', {hasText: 'lists of values could not be loaded'}).waitFor();
+    await p.locator('main [role="alert"]', {hasText: 'Try again later.'}).waitFor();
+    assert.equal(await p.locator('main form').count(), 0);
+  } finally {
+    await ctx.close();
+  }
+});
+
 test('no script errors and no Content-Security-Policy violations', async () => {
   assert.deepEqual(problems, []);
 });
