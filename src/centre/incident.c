@@ -2174,16 +2174,28 @@ timeline_list(struct api *a)
     struct page pg;
     if (page_parse(a, &pg) != 0 || incident_read_open(a, &inc, &acc) != 0)
         return;
+    /* order=desc: newest first, and after_id then means "older than" */
+    const char *order = http_req_query(a->req, "order");
+    if (order && strcmp(order, "asc") != 0 && strcmp(order, "desc") != 0) {
+        api_bad_query(a, "order", "asc (oldest first, the default) or desc (newest first)");
+        incident_release(&inc);
+        return;
+    }
+    bool desc = order && strcmp(order, "desc") == 0;
+    int64_t cursor = desc && pg.after_id == 0 ? INT64_MAX : pg.after_id;
     struct page_ctx pc = {.items = json_array(), .limit = pg.limit, .acc = &acc};
-    struct store_val p[] = {store_int(inc.id), store_int(pg.after_id), store_int(pg.limit + 1)};
+    struct store_val p[] = {store_int(inc.id), store_int(cursor), store_int(pg.limit + 1)};
     /* Whom an incident is shared with is for those who manage it. */
-    int rc = store_exec(a->db,
-                        acc.can_manage ? EVENT_SELECT " WHERE e.incident_id = ? AND e.id > ?"
-                                                      " ORDER BY e.id LIMIT ?"
-                                       : EVENT_SELECT " WHERE e.incident_id = ? AND e.id > ?"
-                                                      " AND e.kind NOT IN ('share', 'unshare')"
-                                                      " ORDER BY e.id LIMIT ?",
-                        p, N_OF(p), event_row, &pc, NULL, &a->eb);
+#define NO_SHARES " AND e.kind NOT IN ('share', 'unshare')"
+    static const char *const sql[2][2] = {
+        {EVENT_SELECT " WHERE e.incident_id = ? AND e.id > ?" NO_SHARES " ORDER BY e.id LIMIT ?",
+         EVENT_SELECT " WHERE e.incident_id = ? AND e.id > ? ORDER BY e.id LIMIT ?"},
+        {EVENT_SELECT " WHERE e.incident_id = ? AND e.id < ?" NO_SHARES
+                      " ORDER BY e.id DESC LIMIT ?",
+         EVENT_SELECT " WHERE e.incident_id = ? AND e.id < ? ORDER BY e.id DESC LIMIT ?"},
+    };
+#undef NO_SHARES
+    int rc = store_exec(a->db, sql[desc][acc.can_manage], p, N_OF(p), event_row, &pc, NULL, &a->eb);
     if (rc != 0)
         api_store_error(a, rc);
     else

@@ -686,3 +686,22 @@ def test_vocabulary_is_what_the_server_accepts(centre):
     assert set(v["restricted_fields"]) >= {"ransom_paid", "latitude"}
     assert centre.as_("b/viewer").get("/api/v1/vocabulary").status == 200
     assert Client(centre.base).get("/api/v1/vocabulary").status == 401
+
+
+def test_timeline_newest_first_with_paging(centre):
+    rep = centre.as_("a/reporter")
+    iid = mk(centre, "a/reporter", title="timeline order")
+    for n in range(5):
+        assert rep.post(f"/api/v1/incidents/{iid}/comments", {"body": f"c{n}"}).status == 201
+    asc = rep.get(f"/api/v1/incidents/{iid}/timeline?limit=500").json()["items"]
+    ids = [e["id"] for e in asc]
+    assert ids == sorted(ids) and len(ids) >= 5
+    page1 = rep.get(f"/api/v1/incidents/{iid}/timeline?order=desc&limit=2").json()
+    assert [e["id"] for e in page1["items"]] == ids[::-1][:2]
+    page2 = rep.get(f"/api/v1/incidents/{iid}/timeline?order=desc&limit=2"
+                    f"&after_id={page1['next_after_id']}").json()
+    assert [e["id"] for e in page2["items"]] == ids[::-1][2:4]
+    assert rep.get(f"/api/v1/incidents/{iid}/timeline?order=up").status == 400
+    # a reader who does not manage it still sees no share events, newest first too
+    viewer = centre.as_("a/viewer").get(f"/api/v1/incidents/{iid}/timeline?order=desc").json()
+    assert all(e["kind"] not in ("share", "unshare") for e in viewer["items"])
