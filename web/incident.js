@@ -300,13 +300,45 @@ function eventText(ev) {
   }
 }
 
-function timelinePart(inc, events, atts) {
-  const list = events.slice().reverse();
+const TIMELINE_PAGE = 100;
+const timelinePath = (id, after) => `/incidents/${id}/timeline?order=desc&limit=${TIMELINE_PAGE}${after ? '&after_id=' + after : ''}`;
+
+function eventItem(ev) {
+  return h('li', {tabindex: '-1'},
+    h('p', {class: 'meta'}, time(ev.at), ' — ', ev.by ? `${ev.by.name} (${ev.by.org.name})` : ''),
+    h('p', {}, eventText(ev)));
+}
+
+// The newest page of the timeline (order=desc); "Show older events" fetches the next page, appends
+// it, moves the focus to its first event and says how many were added.
+function timelinePart(inc, page, atts) {
+  const first = (page && page.items) || [];
+  let after = page && page.next_after_id;
+  const ol = h('ol', {class: 'timeline'}, first.map(eventItem));
+  const err = errorBox();
+  const said = h('p', {role: 'status', class: 'hint'});
+  const more = h('button', {type: 'button', class: 'secondary', onclick: async () => {
+    more.disabled = true;
+    showError(err, null);
+    try {
+      const r = await api('GET', timelinePath(inc.id, after));
+      const items = r.items.map(eventItem);
+      ol.append(...items);
+      after = r.next_after_id;
+      moreBar.hidden = !after;
+      said.textContent = `${items.length} older event${items.length === 1 ? '' : 's'} shown${after ? '' : '; that is all of them'}.`;
+      if (items.length) items[0].focus();
+    } catch (e) {
+      showError(err, e);
+    } finally {
+      more.disabled = false;
+    }
+  }}, 'Show older events');
+  const moreBar = h('div', {class: 'actions'}, more);
+  moreBar.hidden = !after;
   const part = h('section', {'aria-labelledby': 'h-timeline'}, h('h2', {id: 'h-timeline'}, 'Timeline'),
     h('p', {class: 'hint'}, 'Newest first.'),
-    list.length ? h('ol', {class: 'timeline', reversed: true}, list.map((ev) => h('li', {},
-      h('p', {class: 'meta'}, time(ev.at), ' — ', ev.by ? `${ev.by.name} (${ev.by.org.name})` : ''),
-      h('p', {}, eventText(ev))))) : h('p', {}, 'Nothing yet.'));
+    first.length ? [ol, err, moreBar, said] : h('p', {}, 'Nothing yet.'));
   if (inc.can.comment) {
     part.append(h('h3', {}, 'Add a comment'), form([{name: 'body', label: 'Comment', control: h('textarea', {rows: 3, maxlength: 20000}),
       hint: 'Readers of the incident see it, under the same TLP.', check: need('the comment')}], 'Add the comment', async (b) => {
@@ -346,7 +378,7 @@ export async function incidentView(v, [id]) {
   inc.can = inc.can || {};
   const opt = (p) => p.catch((e) => (e.status === 401 ? Promise.reject(e) : null));
   const [tl, atts, clock, orgs] = await Promise.all([
-    opt(all(`/incidents/${id}/timeline`)),
+    opt(api('GET', timelinePath(id))),
     opt(all(`/incidents/${id}/attachments`)),
     inc.nis2 ? opt(api('GET', `/incidents/${id}/nis2`)) : null,
     inc.can.share ? opt(api('GET', '/orgs')) : null,
@@ -360,7 +392,7 @@ export async function incidentView(v, [id]) {
     statusPart(inc),
     inc.nis2 ? nis2Part(inc, clock) : null,
     sharePart(inc, (orgs && orgs.items) || []),
-    timelinePart(inc, tl || [], atts || [])].filter(Boolean));
+    timelinePart(inc, tl, atts || [])].filter(Boolean));
   if (focusEdit) {
     focusEdit = false;
     const note = document.getElementById('edit-note');

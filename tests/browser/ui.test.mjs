@@ -442,6 +442,33 @@ test('list: filters go into the address, so a view can be bookmarked', async () 
   await page.locator('main [role="status"]', {hasText: '0 incidents'}).waitFor();
 });
 
+test('incident page: the newest 100 events, "Show older events" adds the rest', async () => {
+  const made = await inPage('POST', '/incidents', {kind: 'violence', title: 'Long timeline', certainty: 'confirmed',
+    attack_type: 'physical-violence-without-weapons', victims: {health_workers: {injured: 1}}});
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  const id = made.body.id;
+  for (let i = 1; i <= 101; i++) {
+    const r = await inPage('POST', `/incidents/${id}/comments`, {body: `Comment number ${i}.`});
+    assert.equal(r.status, 201, `comment ${i}: ${JSON.stringify(r.body)}`);
+  }
+  await open(`#/incidents/${id}`);
+  await expectHeading('Long timeline');
+  await page.locator('.timeline li', {hasText: 'Comment number 101.'}).waitFor();
+  assert.equal(await page.locator('.timeline li').count(), 100, 'the newest 100 events');
+  const more = page.locator('button:has-text("Show older events")');
+  assert.equal(await more.isVisible(), true, 'the button is offered');
+  await a11y('an incident with a long timeline');
+  await more.click();
+  await page.locator('main [role="status"]', {hasText: 'that is all of them'}).waitFor();
+  const n = await page.locator('.timeline li').count();
+  assert.ok(n >= 102, `${n} events after the older ones, with the creation`);
+  await page.locator('.timeline li', {hasText: 'Comment number 1.'}).waitFor();
+  assert.equal(await page.evaluate(() => [...document.querySelectorAll('.timeline li')].indexOf(document.activeElement)), 100,
+    'the focus is on the first event added');
+  assert.match(await page.textContent('main [role="status"]:has-text("older event")'), /^\d+ older events? shown; that is all of them\.$/);
+  assert.equal(await more.isVisible(), false, 'the button is gone');
+});
+
 test('tokens: create one, its secret shown once with a copy button; revoke it', async () => {
   await page.click('nav a:has-text("My tokens")');
   await expectHeading('My API tokens');
