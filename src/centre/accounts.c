@@ -139,6 +139,18 @@ accounts_token_create(struct api *a, int64_t user_id, const char *kind, const ch
         return err_set(&a->eb, IASO_E_INVAL, "the token kind must be api or enrol");
     if (expires_at != 0 && expires_at <= a->now)
         return err_set(&a->eb, IASO_E_INVAL, "the expiry must be in the future");
+    /* A token never carries more than its user: the admin scope and sensor enrolment are for
+     * admins. Checked here, so the API and the command line cannot differ. */
+    int64_t is_admin = 0;
+    struct store_val u[] = {store_int(user_id)};
+    int rc = store_query_int(a->db, "SELECT COUNT(*) FROM users WHERE id = ? AND role = 'admin'", u,
+                             1, &is_admin, &a->eb);
+    if (rc != 0)
+        return rc;
+    if (!is_admin && (scopes & SCOPE_ADMIN))
+        return err_set(&a->eb, IASO_E_PERM, "only admins may have tokens with the admin scope");
+    if (!is_admin && strcmp(kind, "enrol") == 0)
+        return err_set(&a->eb, IASO_E_PERM, "only admins may create sensor enrolment tokens");
     auth_token_new(token_out);
     auth_digest(token_out, digest);
     auth_scopes_format(scopes, scope_text, sizeof(scope_text));
@@ -149,11 +161,10 @@ accounts_token_create(struct api *a, int64_t user_id, const char *kind, const ch
         store_text(prefix), store_text(scope_text),
         store_int(a->now),  expires_at ? store_int(expires_at) : store_null(),
     };
-    int rc =
-        store_query_int(a->db,
-                        "INSERT INTO tokens (user_id, kind, name, hash, prefix, scopes,"
-                        " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                        p, 8, id, &a->eb);
+    rc = store_query_int(a->db,
+                         "INSERT INTO tokens (user_id, kind, name, hash, prefix, scopes,"
+                         " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                         p, 8, id, &a->eb);
     if (rc == IASO_E_INVAL)
         return err_set(&a->eb, rc, "user %lld does not exist", (long long)user_id);
     if (rc != 0)
@@ -404,6 +415,8 @@ send_failure(struct api *a, int rc)
         api_error(a, 409, "conflict", "%s", a->eb.msg);
     else if (rc == IASO_E_NOTFOUND)
         api_error(a, 404, "not_found", "%s", a->eb.msg);
+    else if (rc == IASO_E_PERM)
+        api_forbidden(a, a->eb.msg);
     else
         api_store_error(a, rc);
 }
@@ -966,18 +979,7 @@ token_create(struct api *a)
             scopes |= bit;
         }
     }
-    /* A token never carries more than its user: only admins get the admin scope. */
-    if ((scopes & SCOPE_ADMIN) && a->who.role != ROLE_ADMIN) {
-        json_decref(b);
-        api_forbidden(a, "only admins may create tokens with the admin scope");
-        return;
-    }
     const char *kind = json_string_value(json_object_get(b, "kind"));
-    if (kind && strcmp(kind, "enrol") == 0 && a->who.role != ROLE_ADMIN) {
-        json_decref(b);
-        api_forbidden(a, "only admins may create sensor enrolment tokens");
-        return;
-    }
     int64_t expires = 0;
     const char *exp = json_string_value(json_object_get(b, "expires_at"));
     if (exp)

@@ -151,6 +151,22 @@ def test_tokens_scopes_expiry_and_revocation(centre):
     assert r.status == 400
 
 
+def test_the_command_line_keeps_the_same_token_rules(centre):
+    rep = str(centre.users["b/reporter"])
+    p = centre.cli("token", "create", "--user", rep, "--name", "x", "--scopes", "read,admin",
+                   check=False)
+    assert p.returncode == 1 and "only admins" in p.stderr
+    p = centre.cli("token", "create", "--user", rep, "--name", "x", "--kind", "enrol",
+                   check=False)
+    assert p.returncode == 1 and "enrolment" in p.stderr
+    p = centre.cli("token", "create", "--user", str(centre.users["b/admin"]), "--name", "sensor",
+                   "--kind", "enrol")
+    assert p.stdout.strip().split()[-1].startswith("iaso_")
+    r = centre.client(centre.token("b/reporter", "read,write")).post(
+        "/api/v1/tokens", {"name": "s", "kind": "enrol"})
+    assert r.status == 403 and "enrolment" in r.json()["error"]["message"]
+
+
 def test_tokens_are_stored_only_as_digests(centre):
     tok = centre.token("b/analyst", "read")
     if centre.db.startswith("postgres"):
